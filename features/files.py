@@ -1,0 +1,101 @@
+"""What a downloadable file really is: its type from its content, its size, its pages."""
+
+import logging
+import zipfile
+
+logger = logging.getLogger(__name__)
+
+TYPE_LABELS = {
+    "application/pdf": "PDF",
+    "application/msword": "Word",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+    "application/vnd.ms-excel": "Excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
+    "application/vnd.oasis.opendocument.text": "OpenDocument text",
+    "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument spreadsheet",
+    "application/vnd.oasis.opendocument.presentation": "OpenDocument presentation",
+    "text/csv": "CSV",
+    "text/plain": "Plain text",
+    "application/zip": "ZIP",
+}
+OOXML_PREFIXES = {
+    "word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def sniff_type(fileobj, name=""):
+    """
+    The MIME type of a file judged by its first bytes (and, for ZIP-based formats,
+    its member names); the name only tells CSV from plain text.
+    """
+    fileobj.seek(0)
+    head = fileobj.read(8192)
+    fileobj.seek(0)
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_type(fileobj)
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "application/vnd.ms-excel" if name.lower().endswith(".xls") else "application/msword"
+    if _looks_like_text(head):
+        return "text/csv" if name.lower().endswith(".csv") else "text/plain"
+    return "application/octet-stream"
+
+
+def _zip_type(fileobj):
+    try:
+        archive = zipfile.ZipFile(fileobj)
+        names = archive.namelist()
+    except zipfile.BadZipFile:
+        return "application/zip"
+    finally:
+        fileobj.seek(0)
+    if "mimetype" in names:
+        declared = archive.read("mimetype").decode("ascii", "replace").strip()
+        if declared.startswith("application/vnd.oasis.opendocument."):
+            return declared
+    for prefix, mime in OOXML_PREFIXES.items():
+        if any(member.startswith(prefix) for member in names):
+            return mime
+    return "application/zip"
+
+
+def _looks_like_text(head):
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut at the end of the sample is still text.
+        if error.start < len(head) - 4:
+            return False
+    stripped = head.lstrip().lower()
+    # HTML and SVG are text, but never something we serve as a download.
+    return not stripped.startswith((b"<!doctype", b"<html", b"<svg", b"<?xml", b"<script"))
+
+
+def pdf_page_count(fileobj):
+    """Pages in a PDF, or None when it cannot be read."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        fileobj.seek(0)
+        return len(PdfReader(fileobj).pages)
+    except (PyPdfError, ValueError, OSError) as error:
+        logger.warning("Could not count the pages of a PDF: %s", error)
+        return None
+    finally:
+        fileobj.seek(0)
+
+
+def describe_size(size):
+    """'340 KB', '2.4 MB': how GOV.UK-style pages state file sizes."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} KB"
+    return f"{size / (1024 * 1024):.1f} MB"

@@ -1,0 +1,421 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from taggit.managers import TaggableManager
+
+from . import files
+from .bylines import Credit, byline_parts, byline_text, describe_role
+from .sanitise import clean_html, html_to_text
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class LiveQuerySet(models.QuerySet):
+    def live(self):
+        """What the public may see: published, and its publication time has come."""
+        return self.filter(status=Status.PUBLISHED, publish_at__lte=timezone.now())
+
+
+class Section(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Sections are listed in this order, lowest first."
+    )
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("features:section", kwargs={"slug": self.slug})
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=150, unique=True)
+    job_title = models.CharField(
+        max_length=200, blank=True, help_text="As it should read in a byline, e.g. “Head of News”."
+    )
+    organisation = models.CharField(
+        max_length=200, blank=True, help_text="E.g. “The Health Foundation”."
+    )
+    bio = models.TextField("short biography", blank=True)
+    photo = models.ImageField(
+        upload_to="authors/", blank=True, width_field="photo_width", height_field="photo_height"
+    )
+    photo_width = models.PositiveIntegerField(editable=False, null=True)
+    photo_height = models.PositiveIntegerField(editable=False, null=True)
+    photo_alt = models.CharField("photo alt text", max_length=250, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="author_profile",
+        help_text="The staff account that writes as this author. Guest contributors have none.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("features:author", kwargs={"slug": self.slug})
+
+    @property
+    def role(self):
+        return describe_role(self.job_title, self.organisation)
+
+
+class DownloadCategory(models.TextChoices):
+    CROSSWORD = "crossword", "Crossword"
+    REPORT = "report", "Report"
+    NEWSLETTER = "newsletter", "Newsletter"
+    GUIDANCE = "guidance", "Guidance"
+    OTHER = "other", "Other"
+
+
+class Download(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200, unique=True, help_text="Part of the permanent address of this download."
+    )
+    description = models.TextField(blank=True)
+    category = models.CharField(
+        max_length=20, choices=DownloadCategory.choices, default=DownloadCategory.OTHER
+    )
+    file = models.FileField(upload_to="downloads/%Y/%m/")
+    mime_type = models.CharField(
+        "detected type", max_length=120, editable=False, blank=True,
+        help_text="Worked out from the file's content when it is saved.",
+    )  # fmt: skip
+    size = models.PositiveBigIntegerField(editable=False, null=True)
+    page_count = models.PositiveIntegerField(editable=False, null=True)
+    accessible_format = models.BooleanField(
+        default=False,
+        help_text="Tick if this file meets accessibility standards (e.g. a tagged PDF). "
+        "If not, readers are offered an accessible version on request.",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    publish_at = models.DateTimeField(
+        "publish at", null=True, blank=True,
+        help_text="When the download becomes public (UK time). Leave empty while a draft.",
+    )  # fmt: skip
+    download_count = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-publish_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED) | Q(publish_at__isnull=False),
+                name="download_published_has_publish_at",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["-publish_at", "-id"],
+                condition=Q(status=Status.PUBLISHED),
+                name="download_live_idx",
+            ),
+            models.Index(
+                fields=["category", "-publish_at"],
+                condition=Q(status=Status.PUBLISHED),
+                name="download_category_live_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.title)[:200]
+        if self.file and self.file.name != self._described_file:
+            self.describe_file()
+        super().save(*args, **kwargs)
+        self._described_file = self.file.name
+
+    def get_absolute_url(self):
+        return reverse("features:download", kwargs={"slug": self.slug})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        download = super().from_db(db, field_names, values)
+        download._described_file = download.__dict__.get("file") and download.file.name
+        return download
+
+    _described_file = None
+
+    def describe_file(self):
+        """Record the new file's real type, size and (for PDFs) page count."""
+        if self.file._committed:
+            with self.file.open("rb") as handle:
+                self._describe(handle)
+        else:
+            # A fresh upload: read it without closing it, the storage saves it next.
+            self._describe(self.file.file)
+
+    def _describe(self, handle):
+        self.size = self.file.size
+        self.mime_type = files.sniff_type(handle, self.file.name)
+        is_pdf = self.mime_type == "application/pdf"
+        self.page_count = files.pdf_page_count(handle) if is_pdf else None
+        handle.seek(0)
+
+    @property
+    def type_label(self):
+        return files.TYPE_LABELS.get(self.mime_type, "File")
+
+    @property
+    def summary(self):
+        """'PDF, 2 pages, 340 KB': what a reader gets by following the link."""
+        parts = [self.type_label]
+        if self.page_count:
+            parts.append(f"{self.page_count} page{'s' if self.page_count != 1 else ''}")
+        if self.size is not None:
+            parts.append(files.describe_size(self.size))
+        return ", ".join(parts)
+
+    @property
+    def is_live(self):
+        return (
+            self.status == Status.PUBLISHED
+            and self.publish_at is not None
+            and self.publish_at <= timezone.now()
+        )
+
+
+class Feature(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200, unique=True, help_text="The last part of the feature's address."
+    )
+    standfirst = models.TextField(
+        max_length=600,
+        help_text="One or two sentences under the title; also the summary in lists and feeds.",
+    )
+    body = models.TextField(
+        blank=True, help_text="Cleaned when saved: scripts and unsafe links are removed."
+    )
+    body_text = models.TextField(editable=False, blank=True)
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="features")
+    authors = models.ManyToManyField(Author, through="Byline", related_name="features")
+    tags = TaggableManager(blank=True)
+    hero_image = models.ImageField(
+        upload_to="features/%Y/%m/", blank=True,
+        width_field="hero_image_width", height_field="hero_image_height",
+    )  # fmt: skip
+    hero_image_width = models.PositiveIntegerField(editable=False, null=True)
+    hero_image_height = models.PositiveIntegerField(editable=False, null=True)
+    hero_image_alt = models.CharField(
+        "hero image alt text", max_length=250, blank=True,
+        help_text="What the image shows, for readers who cannot see it.",
+    )  # fmt: skip
+    hero_image_credit = models.CharField(max_length=200, blank=True)
+    downloads = models.ManyToManyField(
+        Download, blank=True, related_name="features", verbose_name="related downloads"
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False,
+        help_text="Changed only by the workflow buttons.",
+    )  # fmt: skip
+    publish_at = models.DateTimeField(
+        "publish at", null=True, blank=True, db_index=False,
+        help_text="When the feature goes live (UK time). A future time schedules it.",
+    )  # fmt: skip
+    first_published_at = models.DateTimeField(editable=False, null=True)
+    last_major_update_at = models.DateTimeField(
+        "last updated", editable=False, null=True,
+        help_text="Set when a published feature is changed in a way readers should know about.",
+    )  # fmt: skip
+    change_note = models.CharField(
+        max_length=300, blank=True,
+        help_text="For a published feature: what changed, as readers will see it.",
+    )  # fmt: skip
+    review_by = models.DateField(
+        null=True, blank=True, help_text="When this feature should be checked again."
+    )
+    withdrawn_at = models.DateTimeField(editable=False, null=True)
+    withdrawal_notice = models.TextField(editable=False, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+        on_delete=models.SET_NULL, related_name="+",
+        help_text="Who last submitted the feature for review.",
+    )  # fmt: skip
+    needs_approval = models.BooleanField(
+        "needs retrospective approval", default=False, editable=False,
+        help_text="Force-published by the editor who submitted it; another editor must approve it.",
+    )  # fmt: skip
+    version = models.PositiveIntegerField(
+        default=1, editable=False,
+        help_text="Goes up with every save, so a stale edit can be noticed and refused.",
+    )  # fmt: skip
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-publish_at", "-pk"]
+        permissions = [
+            ("publish_feature", "Can publish, schedule, unpublish and withdraw features"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=Status.PUBLISHED) | Q(publish_at__isnull=False),
+                name="feature_published_has_publish_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.WITHDRAWN) | Q(withdrawn_at__isnull=False),
+                name="feature_withdrawn_has_withdrawn_at",
+            ),
+        ]
+        indexes = [
+            # live() filters on status and publish_at and orders by publish_at:
+            # a partial index holds just the published rows in that order.
+            models.Index(
+                fields=["-publish_at", "-id"],
+                condition=Q(status=Status.PUBLISHED),
+                name="feature_live_idx",
+            ),
+            models.Index(
+                fields=["section", "-publish_at", "-id"],
+                condition=Q(status=Status.PUBLISHED),
+                name="feature_section_live_idx",
+            ),
+            models.Index(fields=["status", "publish_at"], name="feature_status_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.title)[:200]
+        self.body = clean_html(self.body)
+        self.body_text = html_to_text(self.body)
+        if kwargs.get("update_fields") is not None and "body" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_text"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("features:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_live(self):
+        return (
+            self.status == Status.PUBLISHED
+            and self.publish_at is not None
+            and self.publish_at <= timezone.now()
+        )
+
+    @property
+    def is_scheduled(self):
+        return (
+            self.status == Status.PUBLISHED
+            and self.publish_at is not None
+            and self.publish_at > timezone.now()
+        )
+
+    @property
+    def published_date(self):
+        """The date readers see: when the feature first went live."""
+        return self.first_published_at or self.publish_at
+
+    def credits(self):
+        """The byline's authors in order (uses prefetched bylines when present)."""
+        return [byline.credit for byline in self.bylines.all()]
+
+    @property
+    def byline(self):
+        return byline_text(self.credits())
+
+    def byline_parts(self):
+        return byline_parts(self.credits())
+
+    def description(self):
+        """Text for meta descriptions and summaries."""
+        return self.standfirst or self.body_text[:300]
+
+
+class Byline(models.Model):
+    """One author of a feature, in order, with their role as it was at publication."""
+
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="bylines")
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="bylines")
+    position = models.PositiveSmallIntegerField(default=0)
+    job_title = models.CharField(
+        max_length=200, blank=True,
+        help_text="Leave empty to use the author's job title; it is fixed when first published.",
+    )  # fmt: skip
+    organisation = models.CharField(
+        max_length=200, blank=True,
+        help_text="Leave empty to use the author's current organisation.",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["feature", "author"], name="byline_unique_author"),
+        ]
+        indexes = [models.Index(fields=["author", "feature"], name="byline_author_idx")]
+
+    def __str__(self):
+        return f"{self.author} on {self.feature}"
+
+    @property
+    def credit(self):
+        """Until publication freezes them, an empty role follows the author's current one."""
+        if self.job_title or self.organisation:
+            job_title, organisation = self.job_title, self.organisation
+        else:
+            job_title, organisation = self.author.job_title, self.author.organisation
+        return Credit(self.author.name, job_title, organisation, self.author.get_absolute_url())
+
+
+class Transition(models.Model):
+    """One step of a feature's workflow: who moved it, from what, to what, and why."""
+
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="transitions")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=20, choices=Status.choices)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    comment = models.TextField(blank=True)
+    publish_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["feature", "-created_at"], name="transition_feature_idx")]
+
+    def __str__(self):
+        return f"{self.feature}: {self.get_from_status_display()} → {self.get_to_status_display()}"

@@ -1,0 +1,43 @@
+"""Rich text is cleaned on save with nh3: what reaches a page or feed is already safe."""
+
+import html
+import re
+
+import nh3
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "em", "figcaption",
+    "figure", "h2", "h3", "h4", "hr", "i", "img", "li", "ol", "p", "pre", "q", "strong",
+    "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "ol": {"start"},
+}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+_BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|figcaption|tr|td|th|pre)>|<br\s*/?>", re.I)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def clean_html(value):
+    """Keep the tags an article needs; drop scripts, event handlers and javascript: URLs."""
+    return nh3.clean(
+        value or "",
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def html_to_text(value):
+    """Plain text of an HTML fragment, for search and descriptions."""
+    spaced = _BLOCK_END.sub(lambda match: match.group(0) + " ", value or "")
+    text = html.unescape(nh3.clean(spaced, tags=set()))
+    return _WHITESPACE.sub(" ", text).strip()

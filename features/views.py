@@ -1,0 +1,205 @@
+from django.conf import settings
+from django.db.models import F, Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from django.views.generic import DetailView, ListView, TemplateView
+from taggit.models import Tag
+
+from .models import Author, Byline, Download, DownloadCategory, Feature, Section, Status
+
+
+def live_features():
+    """Live features with everything a list or page shows, in a fixed number of queries."""
+    return (
+        Feature.objects.live()
+        .select_related("section")
+        .prefetch_related(
+            Prefetch("bylines", queryset=Byline.objects.select_related("author")),
+            "tags",
+        )
+    )
+
+
+class FeaturePageMixin:
+    """Paginated lists of live features."""
+
+    paginate_by = settings.NEWSROOM["FEATURES_PER_PAGE"]
+    context_object_name = "features"
+
+    def get_queryset(self):
+        # Lists show title, standfirst and byline: the body stays in the database.
+        return live_features().defer("body", "body_text")
+
+
+class HomeView(TemplateView):
+    template_name = "features/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["features"] = live_features().defer("body", "body_text")[
+            : settings.NEWSROOM["HOME_FEATURES"]
+        ]
+        context["crossword"] = (
+            Download.objects.live().filter(category=DownloadCategory.CROSSWORD).first()
+        )
+        return context
+
+
+class FeatureListView(FeaturePageMixin, ListView):
+    template_name = "features/feature_list.html"
+
+
+class FeatureDetailView(DetailView):
+    context_object_name = "feature"
+
+    def get_queryset(self):
+        return live_features()
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            withdrawn = Feature.objects.filter(slug=kwargs["slug"], status=Status.WITHDRAWN).first()
+            if withdrawn is None:
+                raise
+            return render(
+                request, "features/feature_withdrawn.html", {"feature": withdrawn}, status=410
+            )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        feature = self.object
+        context["downloads"] = list(feature.downloads.live())
+        context["canonical_url"] = self.request.build_absolute_uri(feature.get_absolute_url())
+        context["structured_data"] = news_article_data(self.request, feature)
+        return context
+
+
+def news_article_data(request, feature):
+    """schema.org NewsArticle for search engines."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": feature.title,
+        "description": feature.description(),
+        "datePublished": feature.published_date.isoformat(),
+        "dateModified": (feature.last_major_update_at or feature.published_date).isoformat(),
+        "mainEntityOfPage": request.build_absolute_uri(feature.get_absolute_url()),
+        "articleSection": feature.section.name,
+        "keywords": [tag.name for tag in feature.tags.all()],
+        "author": [
+            {
+                "@type": "Person",
+                "name": byline.author.name,
+                "jobTitle": byline.credit.job_title,
+                "url": request.build_absolute_uri(byline.author.get_absolute_url()),
+            }
+            for byline in feature.bylines.all()
+        ],
+        "publisher": {"@type": "Organization", "name": settings.NEWSROOM["PUBLISHER"]},
+    }
+    if feature.hero_image:
+        data["image"] = request.build_absolute_uri(feature.hero_image.url)
+    return data
+
+
+class SectionView(FeaturePageMixin, ListView):
+    template_name = "features/section_detail.html"
+
+    def get_queryset(self):
+        self.section = get_object_or_404(Section, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(section=self.section)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(section=self.section, **kwargs)
+
+
+class AuthorView(FeaturePageMixin, ListView):
+    """An author's page exists only once they have a live feature: drafts name nobody."""
+
+    template_name = "features/author_detail.html"
+    allow_empty = False
+
+    def get_queryset(self):
+        self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(bylines__author=self.author)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(author=self.author, **kwargs)
+
+
+class TagView(FeaturePageMixin, ListView):
+    """A tag's page exists only while a live feature carries it."""
+
+    template_name = "features/tag_detail.html"
+    allow_empty = False
+
+    def get_queryset(self):
+        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(tags=self.tag)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(tag=self.tag, **kwargs)
+
+
+class SearchView(FeaturePageMixin, ListView):
+    template_name = "features/search.html"
+
+    def get_queryset(self):
+        self.query = " ".join(self.request.GET.get("q", "").split())
+        self.query = self.query[: settings.NEWSROOM["SEARCH_MAX_LENGTH"]]
+        if not self.query:
+            return Feature.objects.none()
+        matches = Q()
+        for word in self.query.split()[:12]:
+            matches &= (
+                Q(title__icontains=word)
+                | Q(standfirst__icontains=word)
+                | Q(body_text__icontains=word)
+            )
+        return super().get_queryset().filter(matches)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(query=self.query, **kwargs)
+
+
+class DownloadListView(ListView):
+    template_name = "features/download_list.html"
+    context_object_name = "downloads"
+    paginate_by = 20
+
+    def get_queryset(self):
+        return Download.objects.live()
+
+
+@require_GET
+def download_file(request, slug):
+    """Serve the current file of a live download, counted, as an attachment."""
+    download = get_object_or_404(Download.objects.live(), slug=slug)
+    try:
+        handle = download.file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("The file of this download is missing.") from error
+    Download.objects.filter(pk=download.pk).update(download_count=F("download_count") + 1)
+    filename = download.file.name.rsplit("/", 1)[-1]
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=filename,
+        content_type=download.mime_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /search/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

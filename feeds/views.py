@@ -1,0 +1,19 @@
+from django.views.generic import TemplateView
+from taggit.models import Tag
+
+from features.models import Author, Feature, Section
+
+
+class FeedIndexView(TemplateView):
+    """The "News feeds" page: every feed a reader can subscribe to."""
+
+    template_name = "feeds/feed_index.html"
+
+    def get_context_data(self, **kwargs):
+        live = Feature.objects.live()
+        return super().get_context_data(
+            sections=Section.objects.filter(pk__in=live.values("section_id")),
+            tags=Tag.objects.filter(pk__in=live.values("tags")).order_by("name"),
+            authors=Author.objects.filter(pk__in=live.values("bylines__author")),
+            **kwargs,
+        )

@@ -1,0 +1,81 @@
+import io
+import re
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import TestCase
+from pypdf import PdfReader
+
+from features.models import Author, Download, DownloadCategory, Feature, Section, Status
+
+
+def run(command, *args):
+    out = io.StringIO()
+    call_command(command, *args, stdout=out)
+    return out.getvalue()
+
+
+class SeedDemoTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        run("seed_demo")
+
+    def test_running_twice_creates_no_duplicates(self):
+        counts = [Section.objects.count(), Author.objects.count(), Feature.objects.count(),
+                  Download.objects.count()]  # fmt: skip
+        output = run("seed_demo")
+        assert "0 new features" in output
+        assert counts == [Section.objects.count(), Author.objects.count(),
+                          Feature.objects.count(), Download.objects.count()]  # fmt: skip
+
+    def test_leading_on_leadership_has_its_date_and_shared_byline(self):
+        feature = Feature.objects.get(slug="leading-on-leadership")
+        assert feature.is_live
+        assert feature.published_date.strftime("%-d %B %Y") == "25 March 2009"
+        assert feature.byline == (
+            "Pippa Gough and Abigail Masterson, "
+            "Assistant Directors in Clinical Quality at the Health Foundation"
+        )
+
+    def test_there_are_a_dozen_more_features_over_several_sections_and_tags(self):
+        live = Feature.objects.live()
+        assert live.count() >= 13
+        assert live.values("section").distinct().count() >= 3
+        assert live.values("tags").distinct().count() >= 5
+        assert live.dates("publish_at", "day").count() >= 10
+
+    def test_a_draft_and_a_scheduled_feature_exist_and_do_not_show(self):
+        draft = Feature.objects.filter(status=Status.DRAFT).first()
+        scheduled = [f for f in Feature.objects.filter(status=Status.PUBLISHED) if f.is_scheduled]
+        assert draft is not None and scheduled
+        home = self.client.get("/").content.decode()
+        assert draft.title not in home and scheduled[0].title not in home
+        assert self.client.get(scheduled[0].get_absolute_url()).status_code == 404
+
+    def test_the_crossword_is_a_real_pdf(self):
+        crossword = Download.objects.live().get(category=DownloadCategory.CROSSWORD)
+        with crossword.file.open("rb") as handle:
+            assert len(PdfReader(handle).pages) == 2
+        assert crossword.page_count == 2 and crossword.mime_type == "application/pdf"
+
+    def test_home_page_shows_the_demo(self):
+        response = self.client.get("/")
+        self.assertContains(response, "Leading on leadership")
+        self.assertContains(response, "Pippa Gough and Abigail Masterson")
+        self.assertContains(response, "Download the crossword")
+
+
+class DemoUsersTests(TestCase):
+    def test_prints_working_generated_passwords_that_differ_each_run(self):
+        run("seed_demo")
+        first = run("demo_users")
+        second = run("demo_users")
+        pattern = r"user name: editor\s+password: (\S+)"
+        first_password = re.search(pattern, first).group(1)
+        second_password = re.search(pattern, second).group(1)
+        assert first_password != second_password and len(second_password) >= 12
+        editor = get_user_model().objects.get(username="editor")
+        assert editor.check_password(second_password)
+        assert editor.is_staff and editor.groups.filter(name="Editors").exists()
+        assert self.client.login(username="editor", password=second_password)
+        assert self.client.get("/admin/").status_code == 200

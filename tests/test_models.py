@@ -1,0 +1,180 @@
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.test import TestCase
+from django.utils import timezone
+
+from features import workflow
+from features.files import describe_size
+from features.models import Byline, Download, Feature, Status
+from tests.factories import (
+    make_author,
+    make_download,
+    make_feature,
+    make_section,
+    make_user,
+    pdf_bytes,
+)  # fmt: skip
+
+
+class LiveMatrixTests(TestCase):
+    """live() is true only for published items whose publication time has come."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.section = make_section()
+        now = timezone.now()
+        cls.expected_live = set()
+        for status in Status.values:
+            for when, publish_at in [("past", now - timedelta(hours=1)),
+                                     ("future", now + timedelta(hours=1)),
+                                     ("none", None)]:  # fmt: skip
+                if status == Status.PUBLISHED and publish_at is None:
+                    continue  # the database refuses it; tested below
+                feature = make_feature(
+                    f"{status} {when}", section=cls.section, status=status, publish_at=publish_at
+                )
+                download = make_download(f"{status} {when}", status=status, publish_at=publish_at)
+                if status == Status.PUBLISHED and when == "past":
+                    cls.expected_live.add(feature.title)
+                    cls.live_download = download
+
+    def test_only_published_with_past_publish_at_is_live(self):
+        assert {f.title for f in Feature.objects.live()} == self.expected_live == {"published past"}
+
+    def test_is_live_property_agrees_with_the_queryset(self):
+        for feature in Feature.objects.all():
+            assert feature.is_live == (feature.title in self.expected_live), feature.title
+
+    def test_downloads_follow_the_same_rule(self):
+        assert list(Download.objects.live()) == [self.live_download]
+
+    def test_scheduled_feature_goes_live_when_its_time_comes(self):
+        feature = Feature.objects.get(title="published future")
+        assert feature.is_scheduled and not feature.is_live
+        Feature.objects.filter(pk=feature.pk).update(
+            publish_at=timezone.now() - timedelta(seconds=1)
+        )
+        assert Feature.objects.live().filter(pk=feature.pk).exists()
+
+
+class ConstraintTests(TestCase):
+    def test_published_feature_needs_a_publish_time(self):
+        section = make_section()
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            Feature.objects.create(
+                title="T", slug="t", section=section, standfirst="S", status=Status.PUBLISHED
+            )
+
+    def test_withdrawn_feature_needs_a_withdrawal_time(self):
+        feature = make_feature(status=Status.DRAFT)
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            Feature.objects.filter(pk=feature.pk).update(status=Status.WITHDRAWN)
+
+    def test_an_author_appears_once_per_byline(self):
+        author = make_author()
+        feature = make_feature(authors=[author])
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            Byline.objects.create(feature=feature, author=author, position=1)
+
+    def test_slugs_are_unique(self):
+        make_feature("Same", slug="same")
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            make_feature("Other", slug="same")
+
+
+class SanitisingTests(TestCase):
+    def save_body(self, body):
+        feature = make_feature(body=body)
+        feature.refresh_from_db()
+        return feature.body
+
+    def test_script_elements_are_removed(self):
+        body = self.save_body("<p>Hello</p><script>alert('x')</script>")
+        assert "<script" not in body and "alert" not in body
+        assert "<p>Hello</p>" in body
+
+    def test_event_handler_attributes_are_removed(self):
+        body = self.save_body(
+            '<p onclick="steal()">Hi <img src="/a.png" onerror="x()" alt="a"></p>'
+        )
+        assert "onclick" not in body and "onerror" not in body
+        assert 'src="/a.png"' in body
+
+    def test_javascript_urls_are_removed(self):
+        body = self.save_body('<a href="javascript:alert(1)">link</a> <a href="JaVaScRiPt:x">2</a>')
+        assert "javascript" not in body.lower()
+        assert "link" in body
+
+    def test_ordinary_formatting_survives(self):
+        html = '<h2>Heading</h2><p><strong>Bold</strong> <a href="https://example.org/">x</a></p>'
+        body = self.save_body(html)
+        assert "<h2>Heading</h2>" in body and "<strong>Bold</strong>" in body
+        assert 'href="https://example.org/"' in body
+
+    def test_search_text_is_derived_from_the_clean_body(self):
+        feature = make_feature(
+            body="<p>First&nbsp;para</p><p>Second <em>one</em></p><script>x</script>"
+        )
+        assert feature.body_text == "First para Second one"
+
+    def test_sanitising_also_applies_on_update(self):
+        feature = make_feature()
+        feature.body = "<p>Safe</p><iframe src='https://evil.example'></iframe>"
+        feature.save()
+        feature.refresh_from_db()
+        assert "iframe" not in feature.body
+
+
+class BylineSnapshotTests(TestCase):
+    def test_role_is_kept_as_it_was_at_first_publication(self):
+        editor = make_user(group="Editors")
+        author = make_author("Ann Lee", job_title="Writer", organisation="The Trust")
+        feature = make_feature(status=Status.DRAFT, authors=[author])
+        assert feature.byline == "Ann Lee, Writer at the Trust"
+        workflow.publish(feature, by=editor)
+        author.job_title = "Chief Executive"
+        author.save()
+        feature = Feature.objects.get(pk=feature.pk)
+        assert feature.byline == "Ann Lee, Writer at the Trust"
+
+    def test_draft_byline_follows_the_author_until_published(self):
+        author = make_author("Ann Lee", job_title="Writer")
+        feature = make_feature(status=Status.DRAFT, authors=[author])
+        author.job_title = "Senior Writer"
+        author.save()
+        assert Feature.objects.get(pk=feature.pk).byline == "Ann Lee, Senior Writer"
+
+
+class DownloadDescriptionTests(TestCase):
+    def test_pdf_type_pages_and_size_are_detected_on_save(self):
+        content = pdf_bytes(pages=3)
+        download = make_download("Report", content=content)
+        assert download.mime_type == "application/pdf"
+        assert download.page_count == 3
+        assert download.size == len(content)
+
+    def test_type_comes_from_content_not_the_name(self):
+        download = make_download("Notes", content=b"plain words\n", filename="notes.pdf")
+        assert download.mime_type == "text/plain"
+        assert download.page_count is None
+
+    def test_summary_reads_type_pages_and_size(self):
+        download = make_download("Crossword", content=pdf_bytes(pages=2))
+        Download.objects.filter(pk=download.pk).update(size=348_160)
+        download.refresh_from_db()
+        assert download.summary == "PDF, 2 pages, 340 KB"
+
+    def test_sizes_are_stated_in_bytes_kb_and_mb(self):
+        assert describe_size(900) == "900 bytes"
+        assert describe_size(340 * 1024) == "340 KB"
+        assert describe_size(int(2.4 * 1024 * 1024)) == "2.4 MB"
+
+    def test_replacing_the_file_describes_the_new_one(self):
+        download = make_download("Notes", content=pdf_bytes(pages=1))
+        download.file.save("notes.txt", ContentFile(b"now plain text"), save=True)
+        download.refresh_from_db()
+        assert download.mime_type == "text/plain"
+        assert download.size == len(b"now plain text")
+        assert download.page_count is None

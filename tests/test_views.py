@@ -1,0 +1,437 @@
+import json
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from features import workflow
+from features.models import DownloadCategory, Feature, Status
+from tests.factories import (
+    jpeg_bytes,
+    make_author,
+    make_download,
+    make_feature,
+    make_section,
+    make_user,
+)  # fmt: skip
+
+SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+def sitemap_locations(client):
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    root = ET.fromstring(response.content)
+    return [loc.text for loc in root.findall(".//sm:loc", SITEMAP_NS)]
+
+
+class PublicPagesTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.section = make_section("Features", description="Longer reads.")
+        cls.gough = make_author(
+            "Pippa Gough",
+            job_title="Assistant Director in Clinical Quality",
+            organisation="The Health Foundation",
+        )
+        cls.masterson = make_author(
+            "Abigail Masterson",
+            job_title="Assistant Director in Clinical Quality",
+            organisation="The Health Foundation",
+        )
+        cls.feature = make_feature(
+            "Leading on leadership",
+            section=cls.section,
+            authors=[cls.gough, cls.masterson],
+            tags=["Leadership"],
+            publish_at=datetime(2009, 3, 25, 9, 0, tzinfo=ZoneInfo("Europe/London")),
+            standfirst="What leadership for improvement looks like.",
+            body="<p>Leaders hold the space.</p>",
+        )
+        cls.crossword = make_download(
+            "Crossword March", category=DownloadCategory.CROSSWORD, description="A cryptic one."
+        )
+        cls.feature.downloads.add(cls.crossword)
+
+    def test_home_shows_latest_features_feeds_box_and_crossword(self):
+        response = self.client.get("/")
+        self.assertContains(response, "Leading on leadership")
+        self.assertContains(response, "News feeds")
+        self.assertContains(response, f'href="{reverse("feeds:index")}"')
+        self.assertContains(response, "Download the crossword")
+        self.assertContains(response, f'href="{self.crossword.get_absolute_url()}"')
+        self.assertContains(response, "(PDF, 2 pages,")
+
+    def test_home_crossword_box_shows_the_latest_live_crossword_only(self):
+        make_download(
+            "Future crossword", category=DownloadCategory.CROSSWORD,
+            publish_at=timezone.now() + timedelta(days=2),
+        )  # fmt: skip
+        make_download("Report", category=DownloadCategory.REPORT)
+        response = self.client.get("/")
+        assert response.context["crossword"] == self.crossword
+
+    def test_feature_page_shows_everything_a_reader_needs(self):
+        response = self.client.get(self.feature.get_absolute_url())
+        self.assertContains(response, "<h1>Leading on leadership</h1>", html=True)
+        self.assertContains(response, "25 March 2009")
+        self.assertContains(response, "Features")
+        self.assertContains(
+            response,
+            '<a href="/authors/pippa-gough/">Pippa Gough</a> and '
+            '<a href="/authors/abigail-masterson/">Abigail Masterson</a>, '
+            "Assistant Directors in Clinical Quality at the Health Foundation",
+        )
+        self.assertContains(response, "What leadership for improvement looks like.")
+        self.assertContains(response, "<p>Leaders hold the space.</p>", html=True)
+        self.assertContains(response, 'href="/tags/leadership/"')
+        self.assertContains(response, "Crossword March")
+
+    def test_feature_page_has_exactly_one_h1_and_landmarks(self):
+        html = self.client.get(self.feature.get_absolute_url()).content.decode()
+        assert len(re.findall(r"<h1[\s>]", html)) == 1
+        assert '<main id="main"' in html and "<header" in html and "<footer" in html
+        assert '<a class="skip-link" href="#main">' in html
+        assert '<label for="site-search-q">' in html
+
+    def test_feature_page_metadata(self):
+        response = self.client.get(self.feature.get_absolute_url())
+        url = "http://testserver/features/leading-on-leadership/"
+        self.assertContains(response, "<title>Leading on leadership · Newsroom</title>")
+        self.assertContains(
+            response,
+            '<meta name="description" content="What leadership for improvement looks like.">',
+        )
+        self.assertContains(response, f'<link rel="canonical" href="{url}">')
+        self.assertContains(response, '<meta property="og:title" content="Leading on leadership">')
+        self.assertContains(response, f'<meta property="og:url" content="{url}">')
+        self.assertContains(response, '<meta property="og:type" content="article">')
+
+    def test_feature_page_structured_data_is_a_news_article(self):
+        html = self.client.get(self.feature.get_absolute_url()).content.decode()
+        match = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+        data = json.loads(match.group(1))
+        assert data["@type"] == "NewsArticle"
+        assert data["headline"] == "Leading on leadership"
+        assert data["datePublished"].startswith("2009-03-25T09:00:00")
+        assert [a["name"] for a in data["author"]] == ["Pippa Gough", "Abigail Masterson"]
+        assert data["mainEntityOfPage"] == "http://testserver/features/leading-on-leadership/"
+
+    def test_structured_data_cannot_break_out_of_its_script(self):
+        feature = make_feature("</script><script>alert(1)</script>", section=self.section, slug="x")
+        html = self.client.get(feature.get_absolute_url()).content.decode()
+        script = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+        assert "alert(1)" in json.loads(script.group(1))["headline"]
+        assert "<script>alert(1)" not in html
+
+    def test_hero_image_has_alt_text_and_dimensions(self):
+        feature = make_feature("With image", section=self.section, hero_image_alt="A ward at dawn")
+        from django.core.files.base import ContentFile
+
+        feature.hero_image.save("ward.jpg", ContentFile(jpeg_bytes((64, 48))), save=True)
+        response = self.client.get(feature.get_absolute_url())
+        self.assertContains(response, 'alt="A ward at dawn"')
+        self.assertContains(response, 'width="64" height="48"')
+
+    def test_section_author_and_tag_pages_list_the_feature(self):
+        for url in ["/sections/features/", "/authors/pippa-gough/", "/tags/leadership/"]:
+            with self.subTest(url=url):
+                self.assertContains(self.client.get(url), "Leading on leadership")
+
+    def test_author_page_names_their_role(self):
+        response = self.client.get("/authors/pippa-gough/")
+        self.assertContains(
+            response, "Assistant Director in Clinical Quality at the Health Foundation"
+        )
+
+    def test_feature_list_is_newest_first(self):
+        newer = make_feature("Newer", section=self.section)
+        features = list(self.client.get("/features/").context["features"])
+        assert features[:2] == [newer, self.feature]
+
+    def test_downloads_page_lists_live_downloads_with_what_you_get(self):
+        response = self.client.get("/downloads/")
+        self.assertContains(response, "Crossword March")
+        self.assertContains(response, "(PDF, 2 pages,")
+
+    def test_download_serves_the_file_as_an_attachment_and_counts_it(self):
+        response = self.client.get(self.crossword.get_absolute_url())
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/pdf"
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert b"".join(response.streaming_content).startswith(b"%PDF-")
+        self.crossword.refresh_from_db()
+        assert self.crossword.download_count == 1
+
+    def test_download_without_accessible_format_offers_a_contact(self):
+        response = self.client.get("/downloads/")
+        self.assertContains(response, "Ask for an accessible format")
+
+    def test_search_finds_title_standfirst_and_body(self):
+        for query in ["leading", "improvement", "hold the space"]:
+            with self.subTest(query=query):
+                response = self.client.get("/search/", {"q": query})
+                assert list(response.context["features"]) == [self.feature]
+
+    def test_search_does_not_match_html_markup(self):
+        response = self.client.get("/search/", {"q": "<p>"})
+        assert list(response.context["features"]) == []
+
+    def test_robots_txt_points_to_the_sitemap(self):
+        response = self.client.get("/robots.txt")
+        assert response["Content-Type"].startswith("text/plain")
+        assert "Sitemap: http://testserver/sitemap.xml" in response.content.decode()
+        assert "Disallow: /admin/" in response.content.decode()
+
+    def test_sitemap_lists_live_features_with_lastmod(self):
+        response = self.client.get("/sitemap.xml")
+        root = ET.fromstring(response.content)
+        urls = {
+            url.find("sm:loc", SITEMAP_NS).text: url.find("sm:lastmod", SITEMAP_NS)
+            for url in root.findall("sm:url", SITEMAP_NS)
+        }
+        feature_url = "http://testserver/features/leading-on-leadership/"
+        assert feature_url in urls
+        assert urls[feature_url] is not None and urls[feature_url].text.startswith("20")
+        assert "http://testserver/sections/features/" in urls
+
+    def test_friendly_404_page(self):
+        response = self.client.get("/features/no-such-feature/")
+        assert response.status_code == 404
+        self.assertContains(response, "Page not found", status_code=404)
+        self.assertContains(response, "Go to the home page", status_code=404)
+
+    def test_500_page_renders_without_a_request_context(self):
+        from django.template.loader import render_to_string
+
+        html = render_to_string("500.html")
+        assert "Sorry, something went wrong" in html
+
+
+class BadInputTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.section = make_section("News")
+        cls.author = make_author("Ann Lee")
+        for number in range(15):
+            make_feature(f"Story {number}", section=cls.section, authors=[cls.author], tags=["t"])
+
+    def test_non_numeric_page_is_404(self):
+        for url in [
+            "/features/",
+            "/sections/news/",
+            "/authors/ann-lee/",
+            "/tags/t/",
+            "/downloads/",
+        ]:
+            with self.subTest(url=url):
+                assert self.client.get(url, {"page": "abc"}).status_code == 404
+
+    def test_page_past_the_end_is_404(self):
+        assert self.client.get("/features/", {"page": "999"}).status_code == 404
+        assert self.client.get("/features/", {"page": "0"}).status_code == 404
+        assert self.client.get("/features/", {"page": "-1"}).status_code == 404
+
+    def test_last_page_is_reachable(self):
+        response = self.client.get("/features/", {"page": "last"})
+        assert response.status_code == 200
+        assert response.context["page_obj"].number == 2
+
+    def test_unknown_slugs_are_404(self):
+        for url in [
+            "/features/nope/", "/sections/nope/", "/authors/nope/", "/tags/nope/",
+            "/downloads/nope/", "/feeds/sections/nope.rss", "/feeds/tags/nope.atom",
+            "/feeds/authors/nope.rss",
+        ]:  # fmt: skip
+            with self.subTest(url=url):
+                assert self.client.get(url).status_code == 404
+
+    def test_search_escapes_what_it_echoes(self):
+        query = '<script>alert("x")</script> & "quotes"'
+        response = self.client.get("/search/", {"q": query})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "<script>alert" not in html
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quotes&quot;" in html
+
+    def test_search_answers_a_very_long_query(self):
+        response = self.client.get("/search/", {"q": "story " * 5000})
+        assert response.status_code == 200
+        assert len(response.context["query"]) <= 200
+
+    def test_search_with_odd_characters_answers(self):
+        for query in ["%", "_", "\\", "' OR 1=1 --", "ñandú 東京", "\x00", "a" * 300]:
+            with self.subTest(query=query):
+                assert self.client.get("/search/", {"q": query}).status_code == 200
+
+    def test_empty_search_shows_the_form_only(self):
+        response = self.client.get("/search/", {"q": "   "})
+        assert response.status_code == 200
+        assert list(response.context["features"]) == []
+        self.assertNotContains(response, "result")
+
+    def test_search_pagination_keeps_the_query(self):
+        response = self.client.get("/search/", {"q": "story"})
+        self.assertContains(response, "?q=story&amp;page=2")
+
+
+class DraftsNeverLeakTests(TestCase):
+    """Nothing that is not live appears on any public page, feed, sitemap or search."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.section = make_section("News")
+        cls.guest = make_author("Guest Writer")
+        cls.live_author = make_author("Live Writer")
+        make_feature("Visible story", section=cls.section, authors=[cls.live_author], tags=["open"])
+        cls.hidden = {
+            "draft": make_feature(
+                "Secret draft", section=cls.section, status=Status.DRAFT,
+                authors=[cls.guest], tags=["hush"],
+            ),
+            "in_review": make_feature(
+                "Secret review", section=cls.section, status=Status.IN_REVIEW, authors=[cls.guest]
+            ),
+            "scheduled": make_feature(
+                "Secret scheduled", section=cls.section, authors=[cls.guest],
+                publish_at=timezone.now() + timedelta(days=3),
+            ),
+            "withdrawn": make_feature(
+                "Secret withdrawn", section=cls.section, status=Status.WITHDRAWN,
+                authors=[cls.guest],
+            ),
+        }  # fmt: skip
+        cls.hidden_download = make_download("Secret download", status=Status.DRAFT)
+        cls.scheduled_download = make_download(
+            "Secret timed download", publish_at=timezone.now() + timedelta(days=1)
+        )
+
+    public_urls = [
+        "/", "/features/", "/sections/news/", "/authors/live-writer/", "/tags/open/",
+        "/downloads/", "/search/?q=secret", "/feeds/", "/feeds/latest.rss",
+        "/feeds/latest.atom", "/feeds/sections/news.rss", "/feeds/sections/news.atom",
+        "/feeds/downloads.rss", "/sitemap.xml",
+    ]  # fmt: skip
+
+    def test_hidden_items_are_absent_from_every_public_page(self):
+        for url in self.public_urls:
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                assert response.status_code == 200
+                body = response.content.decode()
+                assert "Secret" not in body
+                assert "Guest Writer" not in body and "hush" not in body
+
+    def test_hidden_features_are_404_at_their_own_url_and_withdrawn_is_410(self):
+        for state, feature in self.hidden.items():
+            with self.subTest(state=state):
+                expected = 410 if state == "withdrawn" else 404
+                response = self.client.get(feature.get_absolute_url())
+                assert response.status_code == expected
+                if state != "withdrawn":
+                    assert b"Secret" not in response.content
+
+    def test_withdrawn_page_carries_a_dated_notice(self):
+        feature = self.hidden["withdrawn"]
+        Feature.objects.filter(pk=feature.pk).update(withdrawal_notice="It contained an error.")
+        response = self.client.get(feature.get_absolute_url())
+        self.assertContains(response, "This feature has been withdrawn", status_code=410)
+        self.assertContains(response, "It contained an error.", status_code=410)
+        self.assertContains(response, feature.withdrawn_at.strftime("%Y-%m-%d"), status_code=410)
+
+    def test_author_and_tag_of_hidden_features_only_are_404(self):
+        assert self.client.get("/authors/guest-writer/").status_code == 404
+        assert self.client.get("/tags/hush/").status_code == 404
+
+    def test_hidden_downloads_are_404(self):
+        for download in [self.hidden_download, self.scheduled_download]:
+            with self.subTest(download=download.title):
+                assert self.client.get(download.get_absolute_url()).status_code == 404
+
+    def test_hidden_features_are_absent_from_the_sitemap(self):
+        locations = sitemap_locations(self.client)
+        for feature in self.hidden.values():
+            assert f"http://testserver{feature.get_absolute_url()}" not in locations
+
+    def test_publishing_makes_the_draft_appear_everywhere(self):
+        editor = make_user(group="Editors")
+        draft = self.hidden["draft"]
+        workflow.publish(draft, by=editor)
+        for url in ["/", "/features/", "/sections/news/", "/search/?q=secret", "/feeds/latest.rss"]:
+            with self.subTest(url=url):
+                self.assertContains(self.client.get(url), "Secret draft")
+        assert self.client.get(draft.get_absolute_url()).status_code == 200
+        assert self.client.get("/authors/guest-writer/").status_code == 200
+        assert self.client.get("/tags/hush/").status_code == 200
+        assert f"http://testserver{draft.get_absolute_url()}" in sitemap_locations(self.client)
+
+    def test_scheduled_feature_appears_once_its_time_has_come(self):
+        scheduled = self.hidden["scheduled"]
+        Feature.objects.filter(pk=scheduled.pk).update(
+            publish_at=timezone.now() - timedelta(seconds=1)
+        )
+        self.assertContains(self.client.get("/features/"), "Secret scheduled")
+        assert self.client.get(scheduled.get_absolute_url()).status_code == 200
+
+
+class QueryCountTests(TestCase):
+    """Every public page costs the same number of queries for 3 features as for 30."""
+
+    expected = {
+        "/": 5,
+        "/features/": 5,
+        "/sections/news/": 6,
+        "/authors/ann-lee/": 7,
+        "/tags/leadership/": 7,
+        "/search/?q=story": 5,
+        "/downloads/": 3,
+    }
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.section = make_section("News")
+        cls.authors = [make_author("Ann Lee", job_title="Editor"), make_author("Bo Ma")]
+
+    def add_features(self, count):
+        for _ in range(count):
+            feature = make_feature(
+                section=self.section, authors=self.authors, tags=["Leadership", "Health"],
+                body="<p>A story.</p>", title=None,
+            )  # fmt: skip
+            feature.downloads.add(make_download(category=DownloadCategory.CROSSWORD))
+
+    def count_queries(self, url):
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(url)
+        assert response.status_code == 200, url
+        return len(queries)
+
+    def test_list_pages_cost_the_same_for_3_and_30_features(self):
+        self.add_features(3)
+        small = {url: self.count_queries(url) for url in self.expected}
+        self.add_features(27)
+        for url, expected in self.expected.items():
+            with self.subTest(url=url):
+                assert small[url] == expected
+                with self.assertNumQueries(expected):
+                    self.client.get(url)
+
+    def test_feature_page_costs_the_same_for_1_and_5_authors_and_tags(self):
+        small = make_feature("Small", section=self.section, authors=self.authors[:1], tags=["a"])
+        big_authors = [make_author(f"Writer {n}") for n in range(5)]
+        big = make_feature(
+            "Big", section=self.section, authors=big_authors, tags=["a", "b", "c", "d", "e"]
+        )
+        for download_number in range(4):
+            big.downloads.add(make_download(f"File {download_number}"))
+        with self.assertNumQueries(5):
+            self.client.get(small.get_absolute_url())
+        with self.assertNumQueries(5):
+            self.client.get(big.get_absolute_url())
