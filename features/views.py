@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.db.models import F, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse
@@ -8,6 +10,9 @@ from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag
 
 from .models import Author, Byline, Download, DownloadCategory, Feature, Section, Status
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def live_features():
@@ -148,8 +153,9 @@ class SearchView(FeaturePageMixin, ListView):
     template_name = "features/search.html"
 
     def get_queryset(self):
-        self.query = " ".join(self.request.GET.get("q", "").split())
-        self.query = self.query[: settings.NEWSROOM["SEARCH_MAX_LENGTH"]]
+        # Control characters (NUL above all, which PostgreSQL refuses) are dropped.
+        raw = CONTROL_CHARACTERS.sub(" ", self.request.GET.get("q", ""))
+        self.query = " ".join(raw.split())[: settings.NEWSROOM["SEARCH_MAX_LENGTH"]]
         if not self.query:
             return Feature.objects.none()
         matches = Q()
