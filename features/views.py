@@ -11,7 +11,6 @@ from taggit.models import Tag
 
 from .models import Author, Byline, Download, DownloadCategory, Feature, Section, Status
 
-
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
