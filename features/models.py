@@ -1,9 +1,14 @@
+import uuid
+from datetime import timedelta
+
 from django.conf import settings
+from django.core import signing
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from reversion import register as register_versions
 from taggit.managers import TaggableManager
 
 from . import files
@@ -419,3 +424,88 @@ class Transition(models.Model):
 
     def __str__(self):
         return f"{self.feature}: {self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+def default_preview_expiry():
+    return timezone.now() + timedelta(days=PREVIEW_LINK_DAYS)
+
+
+PREVIEW_LINK_DAYS = 7
+PREVIEW_SALT = "features.preview-link"
+
+
+class PreviewLink(models.Model):
+    """A signed, expiring, revocable address that shows a feature before it is live."""
+
+    feature = models.ForeignKey(Feature, on_delete=models.CASCADE, related_name="preview_links")
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    note = models.CharField(
+        "who it is for", max_length=200, blank=True,
+        help_text="E.g. “Pippa Gough, to check her quotes”.",
+    )  # fmt: skip
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, editable=False,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(
+        default=default_preview_expiry,
+        help_text="UK time. The link stops working after this (7 days unless changed).",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Preview of {self.feature}" + (f" for {self.note}" if self.note else "")
+
+    def get_absolute_url(self):
+        return reverse("features:preview", kwargs={"token": self.token})
+
+    @property
+    def token(self):
+        return signing.dumps(str(self.key), salt=PREVIEW_SALT)
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @classmethod
+    def from_token(cls, token):
+        """The active link a token names, or None: bad, expired and revoked look alike."""
+        try:
+            key = uuid.UUID(signing.loads(token, salt=PREVIEW_SALT))
+        except (signing.BadSignature, ValueError, TypeError):
+            return None
+        return (
+            cls.objects.select_related("feature")
+            .filter(key=key, revoked_at__isnull=True, expires_at__gt=timezone.now())
+            .first()
+        )
+
+
+class PreviewLinkUse(models.Model):
+    link = models.ForeignKey(PreviewLink, on_delete=models.CASCADE, related_name="uses")
+    used_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-used_at"]
+
+    def __str__(self):
+        return f"{self.link} used {self.used_at:%Y-%m-%d %H:%M}"
+
+
+# History keeps what editors write. Workflow fields are left out, so reverting to an
+# old version never changes a feature's status or publication time.
+register_versions(
+    Feature,
+    fields=[
+        "title", "slug", "standfirst", "body", "section", "hero_image", "hero_image_alt",
+        "hero_image_credit", "downloads", "review_by", "change_note",
+    ],
+    follow=["bylines"],
+)  # fmt: skip
+register_versions(Byline)

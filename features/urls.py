@@ -14,4 +14,5 @@ urlpatterns = [
     path("downloads/", views.DownloadListView.as_view(), name="downloads"),
     path("downloads/<slug:slug>/", views.download_file, name="download"),
     path("search/", views.SearchView.as_view(), name="search"),
+    path("preview/<str:token>/", views.preview_link, name="preview"),
 ]

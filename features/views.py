@@ -5,25 +5,37 @@ from django.db.models import F, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag
 
-from .models import Author, Byline, Download, DownloadCategory, Feature, Section, Status
+from . import workflow
+from .models import (
+    Author,
+    Byline,
+    Download,
+    DownloadCategory,
+    Feature,
+    PreviewLink,
+    PreviewLinkUse,
+    Section,
+    Status,
+)
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def live_features():
-    """Live features with everything a list or page shows, in a fixed number of queries."""
-    return (
-        Feature.objects.live()
-        .select_related("section")
-        .prefetch_related(
-            Prefetch("bylines", queryset=Byline.objects.select_related("author")),
-            "tags",
-        )
+def with_page_parts(features):
+    """Features with everything a list or page shows, in a fixed number of queries."""
+    return features.select_related("section").prefetch_related(
+        Prefetch("bylines", queryset=Byline.objects.select_related("author")), "tags"
     )
+
+
+def live_features():
+    return with_page_parts(Feature.objects.live())
 
 
 class FeaturePageMixin:
@@ -56,7 +68,10 @@ class FeatureListView(FeaturePageMixin, ListView):
 
 
 class FeatureDetailView(DetailView):
+    """A live feature; for staff who may edit it, a preview of one that is not live yet."""
+
     context_object_name = "feature"
+    preview = False
 
     def get_queryset(self):
         return live_features()
@@ -65,31 +80,66 @@ class FeatureDetailView(DetailView):
         try:
             return super().get(request, *args, **kwargs)
         except Http404:
-            withdrawn = Feature.objects.filter(slug=kwargs["slug"], status=Status.WITHDRAWN).first()
-            if withdrawn is None:
+            feature = with_page_parts(Feature.objects.filter(slug=kwargs["slug"])).first()
+            if feature is None:
+                raise
+            if workflow.may_preview(request.user, feature):
+                return render_preview(request, feature)
+            if feature.status != Status.WITHDRAWN:
                 raise
             return render(
-                request, "features/feature_withdrawn.html", {"feature": withdrawn}, status=410
+                request, "features/feature_withdrawn.html", {"feature": feature}, status=410
             )
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        feature = self.object
-        context["downloads"] = list(feature.downloads.live())
-        context["canonical_url"] = self.request.build_absolute_uri(feature.get_absolute_url())
-        context["structured_data"] = news_article_data(self.request, feature)
-        return context
+        return super().get_context_data(**feature_context(self.request, self.object), **kwargs)
+
+
+def feature_context(request, feature):
+    return {
+        "downloads": list(feature.downloads.live()),
+        "canonical_url": request.build_absolute_uri(feature.get_absolute_url()),
+        "structured_data": news_article_data(request, feature),
+    }
+
+
+def render_preview(request, feature, link=None):
+    """The feature as it will look, marked as a preview, never cached or indexed."""
+    context = {"feature": feature, "preview": True, "preview_link": link}
+    context.update(feature_context(request, feature))
+    response = render(request, "features/feature_detail.html", context)
+    patch_cache_control(response, private=True, no_cache=True, no_store=True)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@require_GET
+def preview_link(request, token):
+    """A preview for someone without an account; bad, expired and revoked links are 404."""
+    link = PreviewLink.from_token(token)
+    if link is None:
+        raise Http404("No such preview.")
+    PreviewLinkUse.objects.create(
+        link=link,
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+    )
+    feature = with_page_parts(Feature.objects.filter(pk=link.feature_id)).get()
+    response = render_preview(request, feature, link)
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def news_article_data(request, feature):
     """schema.org NewsArticle for search engines."""
+    published = feature.published_date or timezone.now()
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "headline": feature.title,
         "description": feature.description(),
-        "datePublished": feature.published_date.isoformat(),
-        "dateModified": (feature.last_major_update_at or feature.published_date).isoformat(),
+        "datePublished": published.isoformat(),
+        "dateModified": (feature.last_major_update_at or published).isoformat(),
         "mainEntityOfPage": request.build_absolute_uri(feature.get_absolute_url()),
         "articleSection": feature.section.name,
         "keywords": [tag.name for tag in feature.tags.all()],

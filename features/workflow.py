@@ -11,6 +11,7 @@ functions when a form is posted, so a hidden button cannot be pressed by hand.
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import Feature, Status, Transition
@@ -73,11 +74,30 @@ def is_writer(user):
     return bool(user and user.is_active and user.has_perm("features.add_feature"))
 
 
+def own_features(user):
+    """Features a writer created or is credited on."""
+    return Feature.objects.filter(Q(created_by=user) | Q(bylines__author__user=user)).distinct()
+
+
 def is_own(feature, user):
     """A writer's own feature: one they created or are credited on."""
     if feature.created_by_id == user.pk:
         return True
     return feature.pk is not None and feature.bylines.filter(author__user=user).exists()
+
+
+def may_edit(user, feature):
+    """Editors edit anything; writers edit their own features while they are drafts."""
+    if is_editor(user):
+        return True
+    return is_writer(user) and feature.status == Status.DRAFT and is_own(feature, user)
+
+
+def may_preview(user, feature):
+    """Staff who may edit a feature, or who wrote it, may see it before it is live."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    return is_editor(user) or (is_writer(user) and is_own(feature, user))
 
 
 def refusal(feature, user, name):

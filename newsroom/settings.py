@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.humanize",
     "taggit",
+    "reversion",
     "features",
     "feeds",
 ]
@@ -122,6 +123,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # A British site: dates read "25 March 2009", times are shown in London time
 # and stored in UTC.
 LANGUAGE_CODE = "en-gb"
+# Our own en-GB formats: "25 March 2009", and every date-time names its zone
+# ("25 March 2009, 09:00 GMT"), in the admin as on the site.
+FORMAT_MODULE_PATH = ["newsroom.formats"]
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
