@@ -35,6 +35,13 @@ from .models import (
     Transition,
 )
 
+# A revert restores what editors wrote; these stay as they are now.
+KEPT_ON_REVERT = [
+    "status", "publish_at", "first_published_at", "last_major_update_at", "needs_approval",
+    "submitted_by", "withdrawn_at", "withdrawal_notice", "version", "created_at",
+    "created_by", "last_edited_by", "updated_at",
+]  # fmt: skip
+
 # Posted by nobody but a tampering hand: the workflow owns these fields.
 WORKFLOW_OWNED_FIELDS = {
     "status", "publish_at", "publish_at_0", "publish_at_1", "first_published_at",
@@ -364,7 +371,19 @@ class FeatureAdmin(VersionAdmin):
             return
         super().save_formset(request, form, formset, change)
 
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        # Remember the workflow state before django-reversion rolls the row back.
+        request.kept_on_revert = (
+            Feature.objects.filter(pk=unquote(object_id))
+            .values(*[Feature._meta.get_field(name).attname for name in KEPT_ON_REVERT])
+            .first()
+        )
+        return super().revision_view(request, object_id, version_id, extra_context)
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        kept = getattr(request, "kept_on_revert", None)
+        if kept and object_id:
+            Feature.objects.filter(pk=unquote(object_id)).update(**kept)
         if request.method == "POST" and object_id:
             current = self.get_object(request, object_id)
             posted = request.POST.get("base_version", "")

@@ -17,7 +17,7 @@ from reversion.models import Version
 
 from . import workflow
 from .formatting import local_datetime
-from .models import Author, Feature
+from .models import EDITORIAL_FIELDS, Author, Feature
 
 
 class TransitionForm(forms.Form):
@@ -228,19 +228,18 @@ def compare_view(model_admin, request, feature):
         raise Http404("Those versions do not belong to this feature.")
     older, newer = sorted(chosen.values(), key=lambda v: v.revision.date_created)
     rows = []
-    for name in older.field_dict.keys() | newer.field_dict.keys():
+    for name in EDITORIAL_FIELDS:
         field = Feature._meta.get_field(name)
+        name = field.attname
         before = _version_text(field, older.field_dict.get(name))
         after = _version_text(field, newer.field_dict.get(name))
         rows.append(
             {
                 "label": str(field.verbose_name).capitalize(),
-                "order": [f.name for f in Feature._meta.get_fields()].index(name),
                 "changed": before != after,
                 "diff": _diff_html(before, after) if before != after else before,
             }
         )
-    rows.sort(key=lambda row: row["order"])
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": Feature._meta,

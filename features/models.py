@@ -498,14 +498,11 @@ class PreviewLinkUse(models.Model):
         return f"{self.link} used {self.used_at:%Y-%m-%d %H:%M}"
 
 
-# History keeps what editors write. Workflow fields are left out, so reverting to an
-# old version never changes a feature's status or publication time.
-register_versions(
-    Feature,
-    fields=[
-        "title", "slug", "standfirst", "body", "section", "hero_image", "hero_image_alt",
-        "hero_image_credit", "downloads", "review_by", "change_note",
-    ],
-    follow=["bylines"],
-)  # fmt: skip
+# Every saved version keeps the whole feature and its byline. What a revert may change
+# is limited in the admin (FeatureAdmin.revision_view): the workflow fields stay as they are.
+EDITORIAL_FIELDS = [
+    "title", "slug", "standfirst", "body", "section", "hero_image", "hero_image_alt",
+    "hero_image_credit", "downloads", "review_by", "change_note",
+]  # fmt: skip
+register_versions(Feature, follow=["bylines"])
 register_versions(Byline)

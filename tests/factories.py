@@ -7,7 +7,10 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
+from django.db.models.fields.files import FieldFile
+from django.forms import MultiWidget
 from django.utils import timezone
+from django.utils.text import slugify
 from PIL import Image
 
 from features.models import Author, Byline, Download, DownloadCategory, Feature, Section, Status
@@ -41,7 +44,7 @@ def make_feature(
         fields.setdefault("withdrawn_at", timezone.now())
     feature = Feature.objects.create(
         title=title,
-        slug=fields.pop("slug", title.lower().replace(" ", "-")),
+        slug=fields.pop("slug", slugify(title)),
         section=section or make_section(),
         standfirst=fields.pop("standfirst", f"The standfirst of {title}."),
         body=fields.pop("body", f"<p>The body of {title}.</p>"),
@@ -96,3 +99,37 @@ def make_user(username=None, group=None, **fields):
     if group:
         user.groups.add(Group.objects.get(name=group))
     return user
+
+
+def _form_values(form, data):
+    for name, field in form.fields.items():
+        key = form.add_prefix(name)
+        value = form[name].value()
+        if value is None or isinstance(value, FieldFile):
+            continue
+        if isinstance(field.widget, MultiWidget):
+            if not isinstance(value, list | tuple):
+                value = field.widget.decompress(value)
+            for index, (widget, part) in enumerate(zip(field.widget.widgets, value, strict=True)):
+                data[f"{key}_{index}"] = widget.format_value(part) or ""
+        elif isinstance(value, bool):
+            if value:
+                data[key] = "on"
+        elif isinstance(value, list | tuple):
+            data[key] = [str(getattr(item, "pk", item)) for item in value]
+        else:
+            data[key] = str(getattr(value, "pk", value))
+
+
+def change_form_data(client, url):
+    """What a browser would post back from an admin change page, unchanged."""
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    data = {}
+    _form_values(response.context["adminform"].form, data)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        _form_values(formset.management_form, data)
+        for form in formset.forms:
+            _form_values(form, data)
+    return data

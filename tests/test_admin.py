@@ -1,0 +1,337 @@
+import re
+from datetime import timedelta
+
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from reversion.models import Version
+
+from features import workflow
+from features.models import Feature, Status, Transition
+from tests.factories import change_form_data, make_author, make_feature, make_section, make_user
+
+
+def change_url(feature):
+    return reverse("admin:features_feature_change", args=[feature.pk])
+
+
+class EditConflictTests(TestCase):
+    """Two editors open the same feature; the second save must not overwrite the first."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.alice = make_user("alice", group="Editors", first_name="Alice", last_name="Adams")
+        cls.bob = make_user("bob", group="Editors")
+        cls.feature = make_feature(
+            "Original title", status=Status.DRAFT, authors=[make_author("Ann Lee")],
+            body="<p>Original body.</p>",
+        )  # fmt: skip
+
+    def test_stale_save_is_refused_and_both_versions_are_shown(self):
+        url = change_url(self.feature)
+        self.client.force_login(self.alice)
+        alice_form = change_form_data(self.client, url)
+        self.client.force_login(self.bob)
+        bob_form = change_form_data(self.client, url)
+
+        alice_form["title"] = "Alice's title"
+        self.client.force_login(self.alice)
+        response = self.client.post(url, alice_form)
+        assert response.status_code == 302
+
+        bob_form["title"] = "Bob's title"
+        bob_form["body"] = "<p>Bob rewrote the body at length.</p>"
+        self.client.force_login(self.bob)
+        response = self.client.post(url, bob_form)
+
+        assert response.status_code == 409
+        self.assertContains(response, "not saved", status_code=409)
+        self.assertContains(response, "Alice Adams", status_code=409)
+        self.assertContains(response, "Alice&#x27;s title", status_code=409)
+        self.assertContains(response, "Bob&#x27;s title", status_code=409)
+        # Bob's long text is there to copy.
+        self.assertContains(response, "Bob rewrote the body at length.", status_code=409)
+        self.feature.refresh_from_db()
+        assert self.feature.title == "Alice's title"
+        assert self.feature.body == "<p>Original body.</p>"
+
+    def test_conflict_page_marks_the_fields_that_differ(self):
+        url = change_url(self.feature)
+        self.client.force_login(self.bob)
+        stale = change_form_data(self.client, url)
+        Feature.objects.filter(pk=self.feature.pk).update(version=self.feature.version + 1)
+        stale["standfirst"] = "A new standfirst"
+        response = self.client.post(url, stale)
+        rows = {row["name"]: row for row in response.context["rows"]}
+        assert rows["standfirst"]["differs"] and not rows["title"]["differs"]
+        assert rows["standfirst"]["yours"] == "A new standfirst"
+
+    def test_save_with_the_current_version_succeeds_and_bumps_it(self):
+        url = change_url(self.feature)
+        self.client.force_login(self.alice)
+        data = change_form_data(self.client, url)
+        data["title"] = "Updated"
+        assert self.client.post(url, data).status_code == 302
+        self.feature.refresh_from_db()
+        assert self.feature.title == "Updated"
+        assert self.feature.version == 2
+
+    def test_a_transition_between_opening_and_saving_is_a_conflict(self):
+        url = change_url(self.feature)
+        self.client.force_login(self.alice)
+        data = change_form_data(self.client, url)
+        workflow.submit(self.feature, by=self.bob)
+        data["title"] = "Edited after submission"
+        response = self.client.post(url, data)
+        assert response.status_code == 409
+        self.feature.refresh_from_db()
+        assert self.feature.title == "Original title"
+
+    def test_a_race_after_the_check_is_still_caught(self):
+        """The version check in save_model is one conditional UPDATE: a race loses."""
+        from features.admin import EditConflict, FeatureAdmin
+
+        url = change_url(self.feature)
+        self.client.force_login(self.alice)
+        data = change_form_data(self.client, url)
+        data["title"] = "Racing edit"
+        original_save = FeatureAdmin.save_model
+
+        def racing_save(model_admin, request, obj, form, change):
+            Feature.objects.filter(pk=obj.pk).update(version=99)
+            return original_save(model_admin, request, obj, form, change)
+
+        FeatureAdmin.save_model = racing_save
+        try:
+            response = self.client.post(url, data)
+        finally:
+            FeatureAdmin.save_model = original_save
+        assert response.status_code == 409
+        assert issubclass(EditConflict, Exception)
+        self.feature.refresh_from_db()
+        assert self.feature.title == "Original title"
+
+
+class MajorAndMinorChangeTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.editor = make_user(group="Editors")
+        cls.feature = make_feature("Published piece", authors=[make_author()])
+
+    def setUp(self):
+        self.client.force_login(self.editor)
+        self.url = change_url(self.feature)
+
+    def test_editing_a_published_feature_asks_for_a_change_note(self):
+        data = change_form_data(self.client, self.url)
+        data["standfirst"] = "A corrected standfirst."
+        response = self.client.post(self.url, data)
+        assert response.status_code == 200
+        assert "update_note" in response.context["adminform"].form.errors
+        # What the editor typed is still in the form.
+        self.assertContains(response, "A corrected standfirst.")
+        self.feature.refresh_from_db()
+        assert self.feature.standfirst != "A corrected standfirst."
+
+    def test_major_change_updates_the_last_updated_date_shown_to_readers(self):
+        data = change_form_data(self.client, self.url)
+        data["standfirst"] = "A corrected standfirst."
+        data["update_note"] = "Corrected the standfirst"
+        assert self.client.post(self.url, data).status_code == 302
+        self.feature.refresh_from_db()
+        assert self.feature.last_major_update_at is not None
+        page = self.client.get(self.feature.get_absolute_url())
+        self.assertContains(page, "Updated")
+        self.assertContains(page, "Corrected the standfirst")
+
+    def test_minor_change_leaves_the_date_alone(self):
+        data = change_form_data(self.client, self.url)
+        data["standfirst"] = "Fixed a typo."
+        data["minor_change"] = "on"
+        assert self.client.post(self.url, data).status_code == 302
+        self.feature.refresh_from_db()
+        assert self.feature.standfirst == "Fixed a typo."
+        assert self.feature.last_major_update_at is None
+
+
+class HistoryTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.editor = make_user(group="Editors")
+        cls.feature = make_feature("First title", status=Status.DRAFT, authors=[make_author()])
+
+    def setUp(self):
+        self.client.force_login(self.editor)
+        self.url = change_url(self.feature)
+        for title in ["Second title", "Third title"]:
+            data = change_form_data(self.client, self.url)
+            data["title"] = title
+            assert self.client.post(self.url, data).status_code == 302
+
+    def versions(self):
+        return list(Version.objects.get_for_object(self.feature))
+
+    def test_every_save_is_kept(self):
+        assert [v.field_dict["title"] for v in self.versions()] == ["Third title", "Second title"]
+
+    def test_history_page_lists_versions_with_compare_choices(self):
+        url = reverse("admin:features_feature_history", args=[self.feature.pk])
+        response = self.client.get(url)
+        self.assertContains(response, "Compare the chosen versions")
+        assert response.content.decode().count('name="a"') == 2
+
+    def test_two_versions_are_compared_field_by_field(self):
+        newer, older = self.versions()
+        response = self.client.get(
+            reverse("admin:features_feature_compare", args=[self.feature.pk]),
+            {"a": older.pk, "b": newer.pk},
+        )
+        self.assertContains(response, "<del>Second</del>", html=True)
+        self.assertContains(response, "<ins>Third</ins>", html=True)
+
+    def test_compare_with_bad_parameters_is_404(self):
+        url = reverse("admin:features_feature_compare", args=[self.feature.pk])
+        other = make_feature("Other", status=Status.DRAFT)
+        for params in [{}, {"a": "x", "b": "1"}, {"a": "999999", "b": "999998"}]:
+            with self.subTest(params=params):
+                assert self.client.get(url, params).status_code == 404
+        assert other.pk  # versions of another feature are not found here either
+
+    def test_revert_restores_old_text_and_is_itself_recorded(self):
+        older = self.versions()[-1]
+        revert_url = reverse("admin:features_feature_revision", args=[self.feature.pk, older.pk])
+        response = self.client.get(revert_url)
+        assert response.status_code == 200
+        data = change_form_data(self.client, revert_url)
+        assert data["title"] == "Second title"
+        assert self.client.post(revert_url, data).status_code == 302
+        self.feature.refresh_from_db()
+        assert self.feature.title == "Second title"
+        latest = self.versions()[0]
+        assert latest.field_dict["title"] == "Second title"
+        assert "Reverted" in latest.revision.get_comment()
+
+    def test_revert_never_changes_the_status(self):
+        older = self.versions()[-1]
+        workflow.submit(self.feature, by=self.editor)
+        self.feature.refresh_from_db()
+        revert_url = reverse("admin:features_feature_revision", args=[self.feature.pk, older.pk])
+        data = change_form_data(self.client, revert_url)
+        self.client.post(revert_url, data)
+        self.feature.refresh_from_db()
+        assert self.feature.status == Status.IN_REVIEW
+
+
+class ChangelistTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.editor = make_user(group="Editors")
+        cls.section = make_section("News")
+        cls.authors = [make_author("Ann Lee"), make_author("Bo Ma")]
+
+    def add(self, count):
+        for _ in range(count):
+            feature = make_feature(section=self.section, authors=self.authors, tags=["x"])
+            Feature.objects.filter(pk=feature.pk).update(last_edited_by=self.editor)
+
+    def count(self, url):
+        with CaptureQueriesContext(connection) as queries:
+            assert self.client.get(url).status_code == 200
+        return len(queries)
+
+    def test_changelist_query_count_is_flat_from_3_to_30_features(self):
+        self.client.force_login(self.editor)
+        url = reverse("admin:features_feature_changelist")
+        self.add(3)
+        small = self.count(url)
+        self.add(27)
+        assert self.count(url) == small
+
+    def test_changelist_shows_scheduled_time_with_its_zone(self):
+        self.client.force_login(self.editor)
+        make_feature("Soon", section=self.section, publish_at=timezone.now() + timedelta(days=2))
+        response = self.client.get(reverse("admin:features_feature_changelist"))
+        pattern = r"Scheduled for \d{1,2} \w+ \d{4}, \d\d:\d\d (GMT|BST)"
+        assert re.search(pattern, response.content.decode())
+
+    def test_filters(self):
+        self.client.force_login(self.editor)
+        now = timezone.now()
+        scheduled = make_feature("Later", section=self.section, publish_at=now + timedelta(days=1))
+        last_week = now.date() - timedelta(days=7)
+        overdue = make_feature("Old", section=self.section, review_by=last_week)
+        forced = make_feature("Forced", section=self.section, needs_approval=True)
+        draft = make_feature("Draft one", section=self.section, status=Status.DRAFT)
+        url = reverse("admin:features_feature_changelist")
+        cases = {
+            "state=scheduled": [scheduled],
+            "review=overdue": [overdue],
+            "approval=needed": [forced],
+            "state=draft": [draft],
+        }
+        for query, expected in cases.items():
+            with self.subTest(query=query):
+                response = self.client.get(f"{url}?{query}")
+                assert list(response.context["cl"].result_list) == expected
+
+    def test_audit_trail_list_is_filterable(self):
+        self.client.force_login(self.editor)
+        feature = make_feature("Audit me", section=self.section, status=Status.DRAFT,
+                               authors=self.authors)  # fmt: skip
+        workflow.submit(feature, by=self.editor)
+        url = reverse("admin:features_transition_changelist")
+        response = self.client.get(url, {"action": "submit"})
+        assert [t.feature for t in response.context["cl"].result_list] == [feature]
+        assert self.client.get(url, {"action": "publish"}).context["cl"].result_count == 0
+
+
+class AttentionTests(TestCase):
+    def test_admin_index_lists_what_needs_attention_with_links(self):
+        editor = make_user(group="Editors")
+        writer = make_user(group="Writers")
+        now = timezone.now()
+        review = make_feature("Waiting for review", status=Status.IN_REVIEW, created_by=writer)
+        make_feature("Going live soon", publish_at=now + timedelta(days=2))
+        make_feature("Far future", publish_at=now + timedelta(days=30))
+        make_feature("Forced through", needs_approval=True)
+        make_feature("Stale facts", review_by=now.date() - timedelta(days=1))
+        self.client.force_login(editor)
+        response = self.client.get(reverse("admin:index"))
+        for text in ["Waiting for review", "Going live soon", "Forced through", "Stale facts",
+                     "?state=in_review", "?state=scheduled", "?approval=needed",
+                     "?review=overdue"]:  # fmt: skip
+            self.assertContains(response, text)
+        self.assertNotContains(response, "Far future")
+        self.assertContains(response, change_url(review))
+
+    def test_a_writer_sees_only_their_own(self):
+        writer = make_user(group="Writers")
+        make_feature("Mine in review", status=Status.IN_REVIEW, created_by=writer)
+        make_feature("Someone else's", status=Status.IN_REVIEW)
+        self.client.force_login(writer)
+        response = self.client.get(reverse("admin:index"))
+        self.assertContains(response, "Mine in review")
+        self.assertNotContains(response, "Someone else&#x27;s")
+
+
+class AdminTimeZoneTests(TestCase):
+    def test_readonly_times_on_the_change_form_name_their_zone(self):
+        editor = make_user(group="Editors")
+        feature = make_feature("Timed", authors=[make_author()])
+        self.client.force_login(editor)
+        html = self.client.get(change_url(feature)).content.decode()
+        assert re.search(r"\d{2}:\d{2} (GMT|BST)", html)
+
+    def test_transition_log_is_shown_newest_first(self):
+        editor = make_user(group="Editors")
+        other = make_user(group="Editors")
+        feature = make_feature("Logged", status=Status.DRAFT, authors=[make_author()])
+        workflow.submit(feature, by=editor)
+        workflow.send_back(feature, by=other, comment="Needs a better ending")
+        self.client.force_login(editor)
+        html = self.client.get(change_url(feature)).content.decode()
+        log = html[html.index("What has happened") :]
+        assert log.index("Send_back") < log.index("Submit")
+        assert Transition.objects.filter(feature=feature).count() == 2
