@@ -10,7 +10,7 @@ PORT ?= 8000
 run: setup migrate
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py demo_users
+	$(BIN)/python manage.py demo_users --address http://$(HOST):$(PORT)
 	@echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -199,10 +199,15 @@ class FeatureAdminForm(forms.ModelForm):
                 "(Submit, Publish, …). Nothing was saved.",
                 code="workflow_owned",
             )
-        if "tags" in cleaned or "new_tags" in cleaned:
-            cleaned["tags"] = list(cleaned.get("tags") or []) + parse_tags(
-                cleaned.get("new_tags", "")
+        new_tags = parse_tags(cleaned.get("new_tags", ""))
+        unnamed = [name for name in new_tags if not Tag().slugify(name)]
+        if unnamed:
+            self.add_error(
+                "new_tags",
+                f"These tags need at least one letter or digit: {', '.join(unnamed)}.",
             )
+        elif "tags" in cleaned:
+            cleaned["tags"] = list(cleaned.get("tags") or []) + new_tags
         if self.is_major_update() and not cleaned.get("update_note", "").strip():
             self.add_error(
                 "update_note",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 # "Director in Clinical Quality", "Editor at Large".
 _TITLE_BREAKS = {"of", "in", "for", "at", "to", "on", "with", "and", "&"}
 _IRREGULAR = {"man": "men", "staff": "staff"}
+_POSTPOSITIVE = {"general", "elect", "designate"}
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ def _match_case(replacement, original):
 
 def pluralise_title(title):
     """'Assistant Director in Clinical Quality' -> 'Assistant Directors in Clinical Quality'."""
-    words = title.split()
+    # The head noun comes before any comma: "Director, Clinical Quality".
+    main, comma, rest = title.partition(",")
+    words = main.split()
     if not words:
         return title
     head = len(words) - 1
@@ -51,8 +54,21 @@ def pluralise_title(title):
         if index and word.lower() in _TITLE_BREAKS:
             head = index - 1
             break
-    words[head] = pluralise_word(words[head])
-    return " ".join(words)
+    # "Director General", "Attorney General": the adjective follows the noun.
+    if head and words[head].lower() in _POSTPOSITIVE:
+        head -= 1
+    words[head] = _pluralise_compound(words[head])
+    return " ".join(words) + comma + rest
+
+
+def _pluralise_compound(word):
+    """'Editor-in-Chief' -> 'Editors-in-Chief', 'Chair-elect' -> 'Chairs-elect'."""
+    parts = word.split("-")
+    for index, part in enumerate(parts[1:], start=1):
+        if part.lower() in _TITLE_BREAKS | _POSTPOSITIVE:
+            parts[index - 1] = pluralise_word(parts[index - 1])
+            return "-".join(parts)
+    return pluralise_word(word)
 
 
 def organisation_in_sentence(organisation):

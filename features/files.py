@@ -43,18 +43,24 @@ def sniff_type(fileobj, name=""):
     return "application/octet-stream"
 
 
+# What a damaged archive can raise while it is read.
+ZIP_ERRORS = (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, OSError)
+
+
 def _zip_type(fileobj):
+    """OpenDocument and Office files are ZIP archives; their members say which."""
     try:
         archive = zipfile.ZipFile(fileobj)
         names = archive.namelist()
-    except zipfile.BadZipFile:
+        declared = ""
+        if "mimetype" in names:
+            declared = archive.read("mimetype").decode("ascii", "replace").strip()
+    except ZIP_ERRORS:
         return "application/zip"
     finally:
         fileobj.seek(0)
-    if "mimetype" in names:
-        declared = archive.read("mimetype").decode("ascii", "replace").strip()
-        if declared.startswith("application/vnd.oasis.opendocument."):
-            return declared
+    if declared.startswith("application/vnd.oasis.opendocument."):
+        return declared
     for prefix, mime in OOXML_PREFIXES.items():
         if any(member.startswith(prefix) for member in names):
             return mime

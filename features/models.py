@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from reversion import register as register_versions
 from taggit.managers import TaggableManager
+from taggit.models import Tag
 
 from . import files
 from .bylines import Credit, byline_parts, byline_text, describe_role
@@ -27,6 +28,17 @@ class LiveQuerySet(models.QuerySet):
     def live(self):
         """What the public may see: published, and its publication time has come."""
         return self.filter(status=Status.PUBLISHED, publish_at__lte=timezone.now())
+
+
+class AuthorQuerySet(models.QuerySet):
+    def with_live_features(self):
+        """Authors the public may see: those credited on a live feature."""
+        return self.filter(pk__in=Feature.objects.live().values("bylines__author"))
+
+
+def live_tags():
+    """Tags the public may see: those on a live feature."""
+    return Tag.objects.filter(pk__in=Feature.objects.live().values("tags"))
 
 
 class Section(models.Model):
@@ -72,8 +84,17 @@ class Author(models.Model):
         help_text="The staff account that writes as this author. Guest contributors have none.",
     )
 
+    objects = AuthorQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(photo="") | ~Q(photo_alt=""),
+                name="author_photo_has_alt",
+                violation_error_message="Describe the photo in its alt text.",
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -133,6 +154,10 @@ class Download(models.Model):
                 condition=~Q(status=Status.PUBLISHED) | Q(publish_at__isnull=False),
                 name="download_published_has_publish_at",
             ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="download_status_valid"
+            ),
+            models.CheckConstraint(condition=~Q(slug=""), name="download_slug_not_empty"),
         ]
         indexes = [
             models.Index(
@@ -300,6 +325,15 @@ class Feature(models.Model):
                 condition=~Q(status=Status.WITHDRAWN) | Q(withdrawn_at__isnull=False),
                 name="feature_withdrawn_has_withdrawn_at",
             ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="feature_status_valid"
+            ),
+            models.CheckConstraint(condition=~Q(slug=""), name="feature_slug_not_empty"),
+            models.CheckConstraint(
+                condition=Q(hero_image="") | ~Q(hero_image_alt=""),
+                name="feature_hero_image_has_alt",
+                violation_error_message="Describe the hero image in its alt text.",
+            ),
         ]
         indexes = [
             # live() filters on status and publish_at and orders by publish_at:
@@ -377,11 +411,16 @@ class Byline(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     job_title = models.CharField(
         max_length=200, blank=True,
-        help_text="Leave empty to use the author's job title; it is fixed when first published.",
+        help_text="As it should read on this feature. Left empty on a draft, the author's "
+        "current job title is used and fixed when the feature is first published.",
     )  # fmt: skip
     organisation = models.CharField(
         max_length=200, blank=True,
-        help_text="Leave empty to use the author's current organisation.",
+        help_text="As it should read on this feature; see job title.",
+    )  # fmt: skip
+    role_frozen = models.BooleanField(
+        default=False, editable=False,
+        help_text="Set at first publication: the byline keeps this role from then on.",
     )  # fmt: skip
 
     class Meta:
@@ -394,14 +433,27 @@ class Byline(models.Model):
     def __str__(self):
         return f"{self.author} on {self.feature}"
 
+    def save(self, *args, **kwargs):
+        # Joining a feature that is already out: the role is fixed from now on.
+        if self.feature.first_published_at is not None:
+            self.freeze_role()
+        super().save(*args, **kwargs)
+
     @property
     def credit(self):
-        """Until publication freezes them, an empty role follows the author's current one."""
-        if self.job_title or self.organisation:
+        """Until first publication freezes it, the role follows the author's current one."""
+        if self.role_frozen or self.job_title or self.organisation:
             job_title, organisation = self.job_title, self.organisation
         else:
             job_title, organisation = self.author.job_title, self.author.organisation
         return Credit(self.author.name, job_title, organisation, self.author.get_absolute_url())
+
+    def freeze_role(self):
+        """Copy the author's current role, unless an editor typed one for this byline."""
+        if not self.role_frozen and not (self.job_title or self.organisation):
+            self.job_title = self.author.job_title
+            self.organisation = self.author.organisation
+        self.role_frozen = True
 
 
 class Transition(models.Model):

@@ -1,4 +1,5 @@
 from django.contrib.sitemaps import Sitemap
+from django.db.models import Max, Q
 from django.urls import reverse
 
 from .models import Feature, Section
@@ -9,17 +10,31 @@ class FeatureSitemap(Sitemap):
     limit = 5000
 
     def items(self):
-        return Feature.objects.live().only("slug", "updated_at").order_by("-publish_at", "-pk")
+        return (
+            Feature.objects.live()
+            .only("slug", "updated_at", "publish_at")
+            .order_by("-publish_at", "-pk")
+        )
 
     def lastmod(self, feature):
-        return feature.updated_at
+        # A scheduled feature goes live after its last save: it changed then.
+        return max(feature.updated_at, feature.publish_at)
 
 
 class SectionSitemap(Sitemap):
     changefreq = "daily"
 
     def items(self):
-        return Section.objects.filter(pk__in=Feature.objects.live().values("section_id"))
+        return (
+            Section.objects.annotate(
+                latest=Max("features__publish_at", filter=Q(features__in=Feature.objects.live()))
+            )
+            .filter(latest__isnull=False)
+            .order_by("position", "name")
+        )
+
+    def lastmod(self, section):
+        return section.latest
 
 
 class PageSitemap(Sitemap):

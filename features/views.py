@@ -7,9 +7,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from django.views.generic import DetailView, ListView, TemplateView
-from taggit.models import Tag
 
 from . import workflow
 from .models import (
@@ -22,16 +21,22 @@ from .models import (
     PreviewLinkUse,
     Section,
     Status,
+    live_tags,
 )
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def with_page_parts(features):
-    """Features with everything a list or page shows, in a fixed number of queries."""
+def with_bylines(features):
+    """Features with their section and byline, in a fixed number of queries."""
     return features.select_related("section").prefetch_related(
-        Prefetch("bylines", queryset=Byline.objects.select_related("author")), "tags"
+        Prefetch("bylines", queryset=Byline.objects.select_related("author"))
     )
+
+
+def with_page_parts(features):
+    """Features with everything their own page shows."""
+    return with_bylines(features).prefetch_related("tags")
 
 
 def live_features():
@@ -46,7 +51,7 @@ class FeaturePageMixin:
 
     def get_queryset(self):
         # Lists show title, standfirst and byline: the body stays in the database.
-        return live_features().defer("body", "body_text")
+        return with_bylines(Feature.objects.live()).defer("body", "body_text")
 
 
 class HomeView(TemplateView):
@@ -54,7 +59,7 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["features"] = live_features().defer("body", "body_text")[
+        context["features"] = with_bylines(Feature.objects.live()).defer("body", "body_text")[
             : settings.NEWSROOM["HOME_FEATURES"]
         ]
         context["crossword"] = (
@@ -177,7 +182,9 @@ class AuthorView(FeaturePageMixin, ListView):
     allow_empty = False
 
     def get_queryset(self):
-        self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
+        self.author = get_object_or_404(
+            Author.objects.with_live_features(), slug=self.kwargs["slug"]
+        )
         return super().get_queryset().filter(bylines__author=self.author)
 
     def get_context_data(self, **kwargs):
@@ -191,7 +198,7 @@ class TagView(FeaturePageMixin, ListView):
     allow_empty = False
 
     def get_queryset(self):
-        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        self.tag = get_object_or_404(live_tags(), slug=self.kwargs["slug"])
         return super().get_queryset().filter(tags=self.tag)
 
     def get_context_data(self, **kwargs):
@@ -229,7 +236,7 @@ class DownloadListView(ListView):
         return Download.objects.live()
 
 
-@require_GET
+@require_safe
 def download_file(request, slug):
     """Serve the current file of a live download, counted, as an attachment."""
     download = get_object_or_404(Download.objects.live(), slug=slug)
@@ -237,7 +244,8 @@ def download_file(request, slug):
         handle = download.file.open("rb")
     except FileNotFoundError as error:
         raise Http404("The file of this download is missing.") from error
-    Download.objects.filter(pk=download.pk).update(download_count=F("download_count") + 1)
+    if request.method == "GET":  # a HEAD request (a feed reader checking) is not a download
+        Download.objects.filter(pk=download.pk).update(download_count=F("download_count") + 1)
     filename = download.file.name.rsplit("/", 1)[-1]
     response = FileResponse(
         handle,

@@ -245,7 +245,6 @@ def restore(feature, by, comment="", expected_version=None):
 def freeze_bylines(feature):
     """Keep each author's role as it is at first publication."""
     for byline in feature.bylines.select_related("author"):
-        if not byline.job_title and not byline.organisation:
-            byline.job_title = byline.author.job_title
-            byline.organisation = byline.author.organisation
-            byline.save(update_fields=["job_title", "organisation"])
+        if not byline.role_frozen:
+            byline.freeze_role()
+            byline.save(update_fields=["job_title", "organisation", "role_frozen"])

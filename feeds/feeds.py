@@ -4,9 +4,8 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from taggit.models import Tag
 
-from features.models import Author, Byline, Download, Feature, Section
+from features.models import Author, Byline, Download, Feature, Section, live_tags
 
 
 class FeatureFeed(Feed):
@@ -79,7 +78,7 @@ class SectionFeed(FeatureFeed):
 
 class TagFeed(FeatureFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Tag, slug=slug)
+        return get_object_or_404(live_tags(), slug=slug)
 
     def heading(self, obj):
         return f"Features tagged {obj.name}"
@@ -93,7 +92,7 @@ class TagFeed(FeatureFeed):
 
 class AuthorFeed(FeatureFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Author, slug=slug)
+        return get_object_or_404(Author.objects.with_live_features(), slug=slug)
 
     def heading(self, obj):
         return f"Features by {obj.name}"

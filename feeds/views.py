@@ -1,7 +1,6 @@
 from django.views.generic import TemplateView
-from taggit.models import Tag
 
-from features.models import Author, Feature, Section
+from features.models import Author, Feature, Section, live_tags
 
 
 class FeedIndexView(TemplateView):
@@ -13,7 +12,7 @@ class FeedIndexView(TemplateView):
         live = Feature.objects.live()
         return super().get_context_data(
             sections=Section.objects.filter(pk__in=live.values("section_id")),
-            tags=Tag.objects.filter(pk__in=live.values("tags")).order_by("name"),
-            authors=Author.objects.filter(pk__in=live.values("bylines__author")),
+            tags=live_tags().order_by("name"),
+            authors=Author.objects.with_live_features(),
             **kwargs,
         )

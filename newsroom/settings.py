@@ -148,6 +148,8 @@ STORAGES = {
 }
 
 TAGGIT_CASE_INSENSITIVE = True
+# Tag slugs are ASCII ("Café" -> "cafe") so every tag has a valid address.
+TAGGIT_STRIP_UNICODE_WHEN_SLUGIFYING = True
 
 # What the site says about itself; used in titles, feeds and structured data.
 NEWSROOM = {

@@ -335,3 +335,47 @@ class AdminTimeZoneTests(TestCase):
         log = html[html.index("What has happened") :]
         assert log.index("Send_back") < log.index("Submit")
         assert Transition.objects.filter(feature=feature).count() == 2
+
+
+class FeatureFormTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.editor = make_user(group="Editors")
+        cls.feature = make_feature("Tagged", status=Status.DRAFT, authors=[make_author()])
+
+    def setUp(self):
+        self.client.force_login(self.editor)
+        self.url = change_url(self.feature)
+
+    def test_new_tags_are_created_and_existing_ones_kept(self):
+        make_feature("Other", tags=["Existing"])
+        from taggit.models import Tag
+
+        data = change_form_data(self.client, self.url)
+        data["tags"] = [str(Tag.objects.get(name="Existing").pk)]
+        data["new_tags"] = "Fresh idea, Another"
+        assert self.client.post(self.url, data).status_code == 302
+        names = sorted(tag.name for tag in Feature.objects.get(pk=self.feature.pk).tags.all())
+        assert names == ["Another", "Existing", "Fresh idea"]
+
+    def test_a_tag_without_letters_is_a_form_error_and_nothing_is_lost(self):
+        data = change_form_data(self.client, self.url)
+        data["new_tags"] = "!!!"
+        data["standfirst"] = "Typed before the mistake"
+        response = self.client.post(self.url, data)
+        assert response.status_code == 200
+        assert "new_tags" in response.context["adminform"].form.errors
+        self.assertContains(response, "Typed before the mistake")
+
+    def test_hero_image_without_alt_text_is_a_form_error(self):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from tests.factories import jpeg_bytes
+
+        data = change_form_data(self.client, self.url)
+        data["hero_image"] = SimpleUploadedFile("pic.jpg", jpeg_bytes(), "image/jpeg")
+        data["hero_image_alt"] = ""
+        response = self.client.post(self.url, data)
+        assert response.status_code == 200
+        self.assertContains(response, "Describe the hero image in its alt text.")
+        assert not Feature.objects.get(pk=self.feature.pk).hero_image

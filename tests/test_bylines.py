@@ -69,6 +69,12 @@ class PluralTests(SimpleTestCase):
         assert pluralise_title("Chief Executive") == "Chief Executives"
         assert pluralise_title("Policy Adviser") == "Policy Advisers"
 
+    def test_titles_with_a_comma_hyphens_or_a_following_adjective(self):
+        assert pluralise_title("Director, Clinical Quality") == "Directors, Clinical Quality"
+        assert pluralise_title("Editor-in-Chief") == "Editors-in-Chief"
+        assert pluralise_title("Director General") == "Directors General"
+        assert pluralise_title("Chair-elect") == "Chairs-elect"
+
     def test_spelling_rules(self):
         assert pluralise_title("Deputy") == "Deputies"
         assert pluralise_title("Coach") == "Coaches"

@@ -48,9 +48,22 @@ class SeedDemoTests(TestCase):
         draft = Feature.objects.filter(status=Status.DRAFT).first()
         scheduled = [f for f in Feature.objects.filter(status=Status.PUBLISHED) if f.is_scheduled]
         assert draft is not None and scheduled
+        in_review = Feature.objects.get(status=Status.IN_REVIEW)
         home = self.client.get("/").content.decode()
-        assert draft.title not in home and scheduled[0].title not in home
-        assert self.client.get(scheduled[0].get_absolute_url()).status_code == 404
+        for hidden in [draft, in_review, scheduled[0]]:
+            assert hidden.title not in home
+            assert self.client.get(hidden.get_absolute_url()).status_code == 404
+        listing = self.client.get("/features/", {"page": "last"}).content.decode()
+        assert draft.title not in listing and in_review.title not in listing
+
+    def test_the_scheduled_feature_stays_scheduled_on_an_old_database(self):
+        scheduled = Feature.objects.get(slug="spring-conference-preview")
+        Feature.objects.filter(pk=scheduled.pk).update(
+            publish_at=scheduled.publish_at.replace(year=2020)
+        )
+        run("seed_demo")
+        scheduled.refresh_from_db()
+        assert scheduled.is_scheduled
 
     def test_the_crossword_is_a_real_pdf(self):
         crossword = Download.objects.live().get(category=DownloadCategory.CROSSWORD)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from features import workflow
 from features.files import describe_size
-from features.models import Byline, Download, Feature, Status
+from features.models import Author, Byline, Download, Feature, Status
 from tests.factories import (
     make_author,
     make_download,
@@ -84,6 +84,18 @@ class ConstraintTests(TestCase):
             make_feature("Other", slug="same")
 
 
+class ImageAltTextTests(TestCase):
+    def test_a_hero_image_needs_alt_text(self):
+        feature = make_feature()
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            Feature.objects.filter(pk=feature.pk).update(hero_image="features/x.jpg")
+
+    def test_an_author_photo_needs_alt_text(self):
+        author = make_author()
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            Author.objects.filter(pk=author.pk).update(photo="authors/x.jpg")
+
+
 class SanitisingTests(TestCase):
     def save_body(self, body):
         feature = make_feature(body=body)
@@ -139,6 +151,31 @@ class BylineSnapshotTests(TestCase):
         feature = Feature.objects.get(pk=feature.pk)
         assert feature.byline == "Ann Lee, Writer at the Trust"
 
+    def test_an_author_without_a_role_at_publication_keeps_none(self):
+        editor = make_user(group="Editors")
+        guest = make_author("Guest Person")
+        feature = make_feature(status=Status.DRAFT, authors=[guest])
+        workflow.publish(feature, by=editor)
+        guest.job_title, guest.organisation = "Chief Executive", "The Trust"
+        guest.save()
+        assert Feature.objects.get(pk=feature.pk).byline == "Guest Person"
+
+    def test_a_co_author_added_after_publication_keeps_the_role_they_had_then(self):
+        feature = make_feature(authors=[make_author("Ann Lee", job_title="Writer")])
+        late = make_author("Bo Ma", job_title="Researcher")
+        Byline.objects.create(feature=feature, author=late, position=1)
+        late.job_title = "Chief Executive"
+        late.save()
+        assert Feature.objects.get(pk=feature.pk).byline == "Ann Lee, Writer, and Bo Ma, Researcher"
+
+    def test_a_role_typed_for_the_byline_survives_publication(self):
+        editor = make_user(group="Editors")
+        author = make_author("Ann Lee", job_title="Writer")
+        feature = make_feature(status=Status.DRAFT)
+        Byline.objects.create(feature=feature, author=author, job_title="Guest Editor")
+        workflow.publish(feature, by=editor)
+        assert Feature.objects.get(pk=feature.pk).byline == "Ann Lee, Guest Editor"
+
     def test_draft_byline_follows_the_author_until_published(self):
         author = make_author("Ann Lee", job_title="Writer")
         feature = make_feature(status=Status.DRAFT, authors=[author])
@@ -170,6 +207,19 @@ class DownloadDescriptionTests(TestCase):
         assert describe_size(900) == "900 bytes"
         assert describe_size(340 * 1024) == "340 KB"
         assert describe_size(int(2.4 * 1024 * 1024)) == "2.4 MB"
+
+    def test_a_damaged_archive_is_just_a_zip(self):
+        import io
+        import zipfile
+
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+            archive.writestr("content.xml", "<x/>" * 100)
+        damaged = bytearray(buffer.getvalue())
+        damaged[40] ^= 0xFF  # inside the stored "mimetype" member: its CRC no longer matches
+        download = make_download("Damaged", content=bytes(damaged), filename="notes.odt")
+        assert download.mime_type == "application/zip"
 
     def test_replacing_the_file_describes_the_new_one(self):
         download = make_download("Notes", content=pdf_bytes(pages=1))

@@ -180,6 +180,20 @@ class PublicPagesTests(TestCase):
                 response = self.client.get("/search/", {"q": query})
                 assert list(response.context["features"]) == [self.feature]
 
+    def test_download_answers_head_without_counting_it(self):
+        response = self.client.head(self.crossword.get_absolute_url())
+        assert response.status_code == 200
+        self.crossword.refresh_from_db()
+        assert self.crossword.download_count == 0
+
+    def test_unicode_tags_get_ascii_addresses(self):
+        feature = make_feature("Café culture", section=self.section, tags=["Café", "Zürich"])
+        response = self.client.get(feature.get_absolute_url())
+        assert response.status_code == 200
+        self.assertContains(response, 'href="/tags/cafe/"')
+        assert self.client.get("/tags/cafe/").status_code == 200
+        assert self.client.get("/feeds/").status_code == 200
+
     def test_search_does_not_match_html_markup(self):
         response = self.client.get("/search/", {"q": "<p>"})
         assert list(response.context["features"]) == []
@@ -189,6 +203,21 @@ class PublicPagesTests(TestCase):
         assert response["Content-Type"].startswith("text/plain")
         assert "Sitemap: http://testserver/sitemap.xml" in response.content.decode()
         assert "Disallow: /admin/" in response.content.decode()
+
+    def test_sitemap_lastmod_is_never_before_publication(self):
+        feature = make_feature("Went live untouched", section=self.section)
+        Feature.objects.filter(pk=feature.pk).update(
+            updated_at=timezone.now() - timedelta(days=5),
+            publish_at=timezone.now() - timedelta(hours=1),
+        )
+        root = ET.fromstring(self.client.get("/sitemap.xml").content)
+        for url in root.findall("sm:url", SITEMAP_NS):
+            if url.find("sm:loc", SITEMAP_NS).text.endswith(feature.get_absolute_url()):
+                lastmod = url.find("sm:lastmod", SITEMAP_NS).text
+                assert lastmod[:10] == timezone.now().date().isoformat()
+                break
+        else:
+            raise AssertionError("feature missing from the sitemap")
 
     def test_sitemap_lists_live_features_with_lastmod(self):
         response = self.client.get("/sitemap.xml")
@@ -346,9 +375,23 @@ class DraftsNeverLeakTests(TestCase):
         self.assertContains(response, "It contained an error.", status_code=410)
         self.assertContains(response, feature.withdrawn_at.strftime("%Y-%m-%d"), status_code=410)
 
-    def test_author_and_tag_of_hidden_features_only_are_404(self):
-        assert self.client.get("/authors/guest-writer/").status_code == 404
-        assert self.client.get("/tags/hush/").status_code == 404
+    def test_author_and_tag_of_hidden_features_only_are_404_on_pages_and_feeds(self):
+        for url in [
+            "/authors/guest-writer/", "/tags/hush/",
+            "/feeds/authors/guest-writer.rss", "/feeds/authors/guest-writer.atom",
+            "/feeds/tags/hush.rss", "/feeds/tags/hush.atom",
+        ]:  # fmt: skip
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                assert response.status_code == 404
+                assert b"Guest Writer" not in response.content and b"hush" not in response.content
+
+    def test_a_draft_download_is_not_shown_on_a_live_feature(self):
+        visible = Feature.objects.get(title="Visible story")
+        visible.downloads.add(self.hidden_download, self.scheduled_download)
+        response = self.client.get(visible.get_absolute_url())
+        assert response.status_code == 200
+        self.assertNotContains(response, "Secret")
 
     def test_hidden_downloads_are_404(self):
         for download in [self.hidden_download, self.scheduled_download]:
@@ -385,12 +428,12 @@ class QueryCountTests(TestCase):
     """Every public page costs the same number of queries for 3 features as for 30."""
 
     expected = {
-        "/": 5,
-        "/features/": 5,
-        "/sections/news/": 6,
-        "/authors/ann-lee/": 7,
-        "/tags/leadership/": 7,
-        "/search/?q=story": 5,
+        "/": 4,
+        "/features/": 4,
+        "/sections/news/": 5,
+        "/authors/ann-lee/": 6,
+        "/tags/leadership/": 6,
+        "/search/?q=story": 4,
         "/downloads/": 3,
     }
 

@@ -17,6 +17,11 @@ ACCOUNTS = [
 class Command(BaseCommand):
     help = "Create (or reset) the demo editor and writer accounts and print their passwords."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--address", default="http://127.0.0.1:8000", help="Where the site is served."
+        )
+
     def handle(self, *args, **options):
         User = get_user_model()
         lines = []
@@ -32,5 +37,6 @@ class Command(BaseCommand):
             lines.append(
                 f"  {group_name[:-1].lower():7} user name: {username:7} password: {password}"
             )
-        self.stdout.write("Log in at http://127.0.0.1:8000/admin/ with:")
+        address = options["address"].rstrip("/")
+        self.stdout.write(f"Log in at {address}/admin/ with:")
         self.stdout.write("\n".join(lines))

@@ -110,7 +110,10 @@ class Command(BaseCommand):
         created = 0
         for index, row in enumerate(demo.FEATURES):
             slug, title, section, author_slugs, date, tags, standfirst, body, state = row
-            if Feature.objects.filter(slug=slug).exists():
+            existing = Feature.objects.filter(slug=slug).first()
+            if existing:
+                if state == "scheduled":
+                    self.keep_in_future(existing)
                 continue
             feature = Feature(
                 slug=slug, title=title, section=sections[section],
@@ -118,7 +121,7 @@ class Command(BaseCommand):
             )  # fmt: skip
             if state == "scheduled":
                 feature.status = Status.PUBLISHED
-                feature.publish_at = timezone.now() + timedelta(days=30)
+                feature.publish_at = self.future()
                 feature.first_published_at = feature.publish_at
             elif state == "published":
                 feature.status = Status.PUBLISHED
@@ -133,10 +136,7 @@ class Command(BaseCommand):
             feature.tags.set(tags)
             for position, author_slug in enumerate(author_slugs):
                 author = authors[author_slug]
-                byline = Byline(feature=feature, author=author, position=position)
-                if feature.status == Status.PUBLISHED:
-                    byline.job_title, byline.organisation = author.job_title, author.organisation
-                byline.save()
+                Byline.objects.create(feature=feature, author=author, position=position)
             if slug == "leading-on-leadership" and crossword:
                 feature.downloads.add(crossword)
             created += 1
@@ -146,6 +146,16 @@ class Command(BaseCommand):
                 f"{Feature.objects.count()} in all."
             )
         )
+
+    @staticmethod
+    def future():
+        return timezone.now() + timedelta(days=60)
+
+    def keep_in_future(self, feature):
+        """The demo's scheduled feature must stay scheduled however old the database is."""
+        if feature.status == Status.PUBLISHED and feature.publish_at <= timezone.now():
+            feature.publish_at = feature.first_published_at = self.future()
+            feature.save(update_fields=["publish_at", "first_published_at"])
 
     def crossword(self):
         download = Download.objects.filter(slug=demo.CROSSWORD["slug"]).first()
