@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django_prose_editor.widgets import AdminProseEditorWidget
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Prefetch
@@ -180,6 +181,24 @@ class FeatureAdminForm(forms.ModelForm):
 
     class Meta:
         model = Feature
+        widgets = {
+            # The editor offers what the sanitiser keeps (features/sanitise.py).
+            "body": AdminProseEditorWidget(
+                preset="configurable",
+                config={
+                    "extensions": {
+                        "Bold": True, "Italic": True, "Underline": True,
+                        "Subscript": True, "Superscript": True,
+                        "Heading": {"levels": [2, 3, 4]},
+                        "BulletList": True, "OrderedList": True, "ListItem": True,
+                        "Blockquote": True, "HardBreak": True, "HorizontalRule": True,
+                        "Link": {"protocols": ["http", "https", "mailto", "tel"]},
+                        "Table": True, "TableRow": True, "TableHeader": True,
+                        "TableCell": True, "HTML": True, "Typographic": True,
+                    }
+                },
+            )
+        }  # fmt: skip
         fields = [
             "title", "slug", "section", "standfirst", "body", "tags", "hero_image",
             "hero_image_alt", "hero_image_credit", "downloads", "review_by",
