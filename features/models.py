@@ -308,6 +308,14 @@ class Feature(models.Model):
         default=1, editable=False,
         help_text="Goes up with every save, so a stale edit can be noticed and refused.",
     )  # fmt: skip
+    source_id = models.CharField(
+        max_length=500, unique=True, null=True, blank=True, editable=False,
+        help_text="For features imported from another site's feed: the item's id there.",
+    )  # fmt: skip
+    left_public_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When the feature last stopped being public (unpublished or withdrawn).",
+    )  # fmt: skip
 
     objects = LiveQuerySet.as_manager()
 

@@ -219,6 +219,8 @@ def unpublish(feature, by, comment="", expected_version=None):
     """Back to draft, as if never published: the page is a 404 again."""
 
     def change(current):
+        if current.is_live:
+            current.left_public_at = timezone.now()
         current.first_published_at = None
         current.needs_approval = False
 
@@ -227,6 +229,8 @@ def unpublish(feature, by, comment="", expected_version=None):
 
 def withdraw(feature, by, notice, expected_version=None):
     def change(current):
+        if current.is_live:
+            current.left_public_at = timezone.now()
         current.withdrawn_at = timezone.now()
         current.withdrawal_notice = notice.strip()
         current.needs_approval = False
