@@ -410,6 +410,8 @@ class FeatureAdmin(VersionAdmin):
             Feature.objects.filter(pk=unquote(object_id)).update(**kept)
         if request.method == "POST" and object_id:
             current = self.get_object(request, object_id)
+            if current is not None and not self.has_change_permission(request, current):
+                raise PermissionDenied
             posted = request.POST.get("base_version", "")
             if current is not None and posted != str(current.version):
                 return conflict_response(self, request, current)
@@ -422,12 +424,10 @@ class FeatureAdmin(VersionAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk:
             context["workflow_actions"] = workflow.allowed_actions(obj, request.user)
-            context["transitions"] = obj.transitions.select_related("actor")[:50]
-            context["sent_back"] = (
-                obj.transitions.filter(action="send_back").first()
-                if obj.status == Status.DRAFT
-                else None
-            )
+            context["transitions"] = list(obj.transitions.select_related("actor")[:50])
+            latest = context["transitions"][0] if context["transitions"] else None
+            # Shown only while being sent back is the last thing that happened.
+            context["sent_back"] = latest if latest and latest.action == "send_back" else None
             context["live"] = obj.is_live
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -544,8 +544,7 @@ class TransitionAdmin(admin.ModelAdmin):
 
     @admin.display(description="action", ordering="action")
     def action_label(self, transition):
-        action = workflow.ACTIONS.get(transition.action)
-        return action.label if action else transition.action
+        return transition.get_action_display()
 
 
 @admin.register(PreviewLinkUse)

@@ -81,6 +81,20 @@ def _looks_like_text(head):
     return not stripped.startswith((b"<!doctype", b"<html", b"<svg", b"<?xml", b"<script"))
 
 
+def image_mime_type(field_file):
+    """'image/jpeg' and so on, read from the image itself."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        field_file.open("rb")
+        with Image.open(field_file) as image:
+            return Image.MIME.get(image.format, "")
+    except (UnidentifiedImageError, OSError, ValueError):
+        return ""
+    finally:
+        field_file.seek(0)
+
+
 def pdf_page_count(fileobj):
     """Pages in a PDF, or None when it cannot be read."""
     from pypdf import PdfReader

@@ -24,6 +24,19 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+class Step(models.TextChoices):
+    """The workflow's steps, as the audit trail names them."""
+
+    SUBMIT = "submit", "Submit for review"
+    SEND_BACK = "send_back", "Send back"
+    PUBLISH = "publish", "Publish"
+    FORCE_PUBLISH = "force_publish", "Force publish"
+    APPROVE = "approve", "Approve"
+    UNPUBLISH = "unpublish", "Unpublish"
+    WITHDRAW = "withdraw", "Withdraw"
+    RESTORE = "restore", "Restore to draft"
+
+
 class LiveQuerySet(models.QuerySet):
     def live(self):
         """What the public may see: published, and its publication time has come."""
@@ -142,6 +155,10 @@ class Download(models.Model):
         help_text="When the download becomes public (UK time). Leave empty while a draft.",
     )  # fmt: skip
     download_count = models.PositiveIntegerField(default=0, editable=False)
+    left_public_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When the download last stopped being public.",
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -180,8 +197,11 @@ class Download(models.Model):
             self.slug = slugify(self.title)[:200]
         if self.file and self.file.name != self._described_file:
             self.describe_file()
+        if self._was_live and not self.is_live:
+            self.left_public_at = timezone.now()
         super().save(*args, **kwargs)
         self._described_file = self.file.name
+        self._was_live = self.is_live
 
     def get_absolute_url(self):
         return reverse("features:download", kwargs={"slug": self.slug})
@@ -190,9 +210,13 @@ class Download(models.Model):
     def from_db(cls, db, field_names, values):
         download = super().from_db(db, field_names, values)
         download._described_file = download.__dict__.get("file") and download.file.name
+        download._was_live = {"status", "publish_at"} <= download.__dict__.keys() and (
+            download.is_live
+        )
         return download
 
     _described_file = None
+    _was_live = False
 
     def describe_file(self):
         """Record the new file's real type, size and (for PDFs) page count."""
@@ -255,6 +279,8 @@ class Feature(models.Model):
     )  # fmt: skip
     hero_image_width = models.PositiveIntegerField(editable=False, null=True)
     hero_image_height = models.PositiveIntegerField(editable=False, null=True)
+    hero_image_bytes = models.PositiveIntegerField(editable=False, null=True)
+    hero_image_type = models.CharField(max_length=50, editable=False, blank=True)
     hero_image_alt = models.CharField(
         "hero image alt text", max_length=250, blank=True,
         help_text="What the image shows, for readers who cannot see it.",
@@ -369,7 +395,10 @@ class Feature(models.Model):
         self.body_text = html_to_text(self.body)
         if kwargs.get("update_fields") is not None and "body" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "body_text"}
+        if self.hero_image.name != self._described_image:
+            self.describe_hero_image()
         super().save(*args, **kwargs)
+        self._described_image = self.hero_image.name
 
     def get_absolute_url(self):
         return reverse("features:detail", kwargs={"slug": self.slug})
@@ -381,6 +410,22 @@ class Feature(models.Model):
             and self.publish_at is not None
             and self.publish_at <= timezone.now()
         )
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        feature = super().from_db(db, field_names, values)
+        feature._described_image = feature.__dict__.get("hero_image") and feature.hero_image.name
+        return feature
+
+    _described_image = None
+
+    def describe_hero_image(self):
+        """Keep the hero image's size in bytes and its type, for feeds to state."""
+        if not self.hero_image:
+            self.hero_image_bytes, self.hero_image_type = None, ""
+            return
+        self.hero_image_bytes = self.hero_image.size
+        self.hero_image_type = files.image_mime_type(self.hero_image)
 
     @property
     def is_scheduled(self):
@@ -471,7 +516,7 @@ class Transition(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    action = models.CharField(max_length=30)
+    action = models.CharField(max_length=30, choices=Step.choices)
     from_status = models.CharField(max_length=20, choices=Status.choices)
     to_status = models.CharField(max_length=20, choices=Status.choices)
     comment = models.TextField(blank=True)

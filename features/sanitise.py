@@ -2,6 +2,7 @@
 
 import html
 import re
+from urllib.parse import urljoin
 
 import nh3
 
@@ -33,6 +34,25 @@ def clean_html(value):
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
+    )
+
+
+def absolutise_urls(value, base_url):
+    """The same clean HTML with every link and image address made absolute, for feeds."""
+
+    def absolute(element, attribute, url):
+        if attribute in {"href", "src"}:
+            return urljoin(base_url, url)
+        return url
+
+    return nh3.clean(
+        value or "",
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+        attribute_filter=absolute,
     )
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import Feature, Status, Transition
+from .models import Feature, Status, Step, Transition
 
 PUBLISH_PERMISSION = "features.publish_feature"
 
@@ -29,39 +29,46 @@ class StaleVersion(WorkflowError):
 
 @dataclass(frozen=True)
 class Action:
-    name: str
-    label: str
+    step: Step
     sources: tuple
     target: str
     editor_only: bool
     comment_label: str = ""
     comment_required: bool = False
 
+    @property
+    def name(self):
+        return self.step.value
 
+    @property
+    def label(self):
+        return self.step.label
+
+
+# The design's table: from which states, to which, and whether only editors may.
 ACTIONS = {
     action.name: action
     for action in [
-        Action("submit", "Submit for review", (Status.DRAFT,), Status.IN_REVIEW, False),
+        Action(Step.SUBMIT, (Status.DRAFT,), Status.IN_REVIEW, False),
         Action(
-            "send_back", "Send back", (Status.IN_REVIEW,), Status.DRAFT, True,
+            Step.SEND_BACK, (Status.IN_REVIEW,), Status.DRAFT, True,
             comment_label="What needs to change (the writer sees this)", comment_required=True,
         ),
-        Action("publish", "Publish", (Status.DRAFT, Status.IN_REVIEW), Status.PUBLISHED, True),
+        Action(Step.PUBLISH, (Status.DRAFT, Status.IN_REVIEW), Status.PUBLISHED, True),
         Action(
-            "force_publish", "Force publish", (Status.DRAFT, Status.IN_REVIEW),
-            Status.PUBLISHED, True,
+            Step.FORCE_PUBLISH, (Status.DRAFT, Status.IN_REVIEW), Status.PUBLISHED, True,
             comment_label="Why this cannot wait for another editor", comment_required=True,
         ),
-        Action("approve", "Approve", (Status.PUBLISHED,), Status.PUBLISHED, True),
+        Action(Step.APPROVE, (Status.PUBLISHED,), Status.PUBLISHED, True),
         Action(
-            "unpublish", "Unpublish", (Status.PUBLISHED,), Status.DRAFT, True,
+            Step.UNPUBLISH, (Status.PUBLISHED,), Status.DRAFT, True,
             comment_label="Reason (for the record)",
         ),
         Action(
-            "withdraw", "Withdraw", (Status.PUBLISHED,), Status.WITHDRAWN, True,
+            Step.WITHDRAW, (Status.PUBLISHED,), Status.WITHDRAWN, True,
             comment_label="Public explanation (shown on the page)", comment_required=True,
         ),
-        Action("restore", "Restore to draft", (Status.WITHDRAWN,), Status.DRAFT, True),
+        Action(Step.RESTORE, (Status.WITHDRAWN,), Status.DRAFT, True),
     ]
 }  # fmt: skip
 

@@ -1,17 +1,128 @@
+import copy
+import hashlib
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import Prefetch
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Max, Min, Prefetch, Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed
+from django.utils import timezone
+from django.utils.cache import (
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
+from django.utils.feedgenerator import Enclosure, Stylesheet
+from django.utils.http import http_date, quote_etag
 
-from features.models import Author, Byline, Download, Feature, Section, live_tags
+from features.models import (
+    Author,
+    Byline,
+    Download,
+    Feature,
+    Section,
+    Status,
+    live_tags,
+)
+from features.sanitise import absolutise_urls
+
+from .generators import NewsroomAtomFeed, NewsroomRssFeed
 
 
-class FeatureFeed(Feed):
-    """What every feature feed has in common: live items, newest first, a fixed limit."""
+def tag_uri(kind, pk):
+    """An id that never changes with a title or slug: tag:<authority>,2009:<kind>:<pk>."""
+    return f"tag:{settings.NEWSROOM['FEED_ID_AUTHORITY']},2009:{kind}:{pk}"
 
-    limit = 20
+
+class NewsroomFeed(Feed):
+    """
+    What every feed shares: only live items, newest first, a fixed limit, a browser
+    stylesheet, and cheap polling: ETag and Last-Modified come from the feed's own
+    items, and a conditional request is answered 304 before the feed is built.
+    """
+
+    feed_type = NewsroomRssFeed
+    language = "en-gb"
+
+    @property
+    def limit(self):
+        return settings.NEWSROOM["FEED_ITEMS"]
+
+    def __call__(self, request, *args, **kwargs):
+        feed = copy.copy(self)  # one instance serves every request: keep the request apart
+        feed.request = request
+        try:
+            obj = feed.get_object(request, *args, **kwargs)
+        except ObjectDoesNotExist as error:
+            raise Http404("No such feed.") from error
+        items, left_at, next_change = feed.poll_state(obj)
+        changes = [changed for _pk, changed in items] + ([left_at] if left_at else [])
+        last_modified = max(changes, default=None)
+        # A person opening the feed in a browser gets it as plain XML, so the browser
+        # applies the stylesheet; feed readers get the feed's own media type.
+        for_browser = "text/html" in request.headers.get("Accept", "")
+        etag = quote_etag(feed.etag(obj, items) + ("-page" if for_browser else ""))
+        response = get_conditional_response(
+            request,
+            etag=etag,
+            last_modified=last_modified and int(last_modified.timestamp()),
+        )
+        if response is None:
+            generator = feed.get_feed(obj, request)
+            content_type = generator.content_type
+            if for_browser:
+                content_type = "application/xml; charset=utf-8"
+            response = HttpResponse(generator.writeString("utf-8"), content_type=content_type)
+        response["ETag"] = etag
+        patch_vary_headers(response, ["Accept"])
+        if last_modified:
+            response["Last-Modified"] = http_date(last_modified.timestamp())
+        patch_cache_control(response, public=True, max_age=feed.max_age(next_change))
+        return response
+
+    # Polling.
+
+    def poll_state(self, obj):
+        """The items the feed shows, with when each last changed; what left it, and when."""
+        raise NotImplementedError
+
+    def etag(self, obj, items):
+        key = repr((type(self).__name__, self.feed_type.__name__, obj and obj.pk, str(obj),
+                    items, self.limit))  # fmt: skip
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+    def max_age(self, next_change):
+        """Short, and never past the moment the next scheduled item goes live."""
+        max_age = settings.NEWSROOM["FEED_MAX_AGE"]
+        if next_change:
+            max_age = min(max_age, max(0, int((next_change - timezone.now()).total_seconds())))
+        return max_age
+
+    # Channel.
+
+    def feed_url(self, obj):
+        return self.request.path
+
+    def stylesheets(self):
+        return [Stylesheet(static("feeds/feed.xsl"), mimetype="text/xsl")]
+
+    def author_name(self):
+        return settings.NEWSROOM["PUBLISHER"]
+
+    def feed_copyright(self):
+        return f"© {settings.NEWSROOM['PUBLISHER']}"
+
+    def absolute(self, url):
+        return self.request.build_absolute_uri(url)
+
+
+class FeatureFeed(NewsroomFeed):
+    """Live features; subclasses narrow them to a section, a tag or an author."""
+
+    kind = "latest"  # part of the feed's permanent id: never change it
 
     def title(self, obj):
         return f"{settings.NEWSROOM['SITE_NAME']} — {self.heading(obj)}"
@@ -25,12 +136,29 @@ class FeatureFeed(Feed):
     def link(self, obj):
         return obj.get_absolute_url() if obj else reverse("features:list")
 
-    def feature_queryset(self, obj):
-        return Feature.objects.live()
+    def feed_guid(self, obj):
+        return tag_uri(f"feed:{self.kind}", obj.pk if obj else "all")
+
+    def scope(self, obj):
+        """Every feature this feed could ever show, whatever its status."""
+        return Feature.objects.all()
+
+    def poll_state(self, obj):
+        now = timezone.now()
+        live = self.scope(obj).live().order_by("-publish_at", "-pk")
+        rows = live.values_list("pk", "updated_at", "publish_at")[: self.limit]
+        items = [(pk, max(updated, published)) for pk, updated, published in rows]
+        marks = self.scope(obj).aggregate(
+            left=Max("left_public_at"),
+            next=Min("publish_at", filter=Q(status=Status.PUBLISHED, publish_at__gt=now)),
+        )
+        return items, marks["left"], marks["next"]
 
     def items(self, obj):
         return (
-            self.feature_queryset(obj)
+            self.scope(obj)
+            .live()
+            .order_by("-publish_at", "-pk")
             .select_related("section")
             .prefetch_related(
                 Prefetch("bylines", queryset=Byline.objects.select_related("author")), "tags"
@@ -49,16 +177,33 @@ class FeatureFeed(Feed):
     def item_updateddate(self, item):
         return item.last_major_update_at or item.published_date
 
-    def item_author_name(self, item):
-        return item.byline
-
     def item_categories(self, item):
         return [tag.name for tag in item.tags.all()]
 
     def item_guid(self, item):
-        return f"tag:newsroom,2009:feature:{item.pk}"
+        return tag_uri("feature", item.pk)
 
     item_guid_is_permalink = False
+
+    def item_extra_kwargs(self, item):
+        extra = {
+            "authors": [
+                (byline.author.name, self.absolute(byline.author.get_absolute_url()))
+                for byline in item.bylines.all()
+            ],
+            "content_html": absolutise_urls(item.body, self.absolute(item.get_absolute_url())),
+        }
+        if item.hero_image:
+            extra["image"] = {
+                "url": self.absolute(item.hero_image.url),
+                "length": item.hero_image_bytes,
+                "type": item.hero_image_type or "image/jpeg",
+                "width": item.hero_image_width,
+                "height": item.hero_image_height,
+                "alt": item.hero_image_alt,
+                "credit": item.hero_image_credit,
+            }
+        return extra
 
 
 class LatestFeed(FeatureFeed):
@@ -66,17 +211,19 @@ class LatestFeed(FeatureFeed):
 
 
 class SectionFeed(FeatureFeed):
+    kind = "section"
     def get_object(self, request, slug):
         return get_object_or_404(Section, slug=slug)
 
     def heading(self, obj):
-        return f"{obj.name}"
+        return obj.name
 
-    def feature_queryset(self, obj):
-        return Feature.objects.live().filter(section=obj)
+    def scope(self, obj):
+        return Feature.objects.filter(section=obj)
 
 
 class TagFeed(FeatureFeed):
+    kind = "tag"
     def get_object(self, request, slug):
         return get_object_or_404(live_tags(), slug=slug)
 
@@ -86,27 +233,29 @@ class TagFeed(FeatureFeed):
     def link(self, obj):
         return reverse("features:tag", kwargs={"slug": obj.slug})
 
-    def feature_queryset(self, obj):
-        return Feature.objects.live().filter(tags=obj)
+    def scope(self, obj):
+        return Feature.objects.filter(tags=obj)
 
 
 class AuthorFeed(FeatureFeed):
+    kind = "author"
     def get_object(self, request, slug):
         return get_object_or_404(Author.objects.with_live_features(), slug=slug)
 
     def heading(self, obj):
         return f"Features by {obj.name}"
 
-    def feature_queryset(self, obj):
-        return Feature.objects.live().filter(bylines__author=obj)
+    def scope(self, obj):
+        return Feature.objects.filter(bylines__author=obj)
 
 
 def atom(feed_class):
-    return type(f"{feed_class.__name__}Atom", (feed_class,), {"feed_type": Atom1Feed})
+    """The Atom twin of an RSS feed class."""
+    return type(f"{feed_class.__name__}Atom", (feed_class,), {"feed_type": NewsroomAtomFeed})
 
 
-class DownloadsFeed(Feed):
-    limit = 20
+class DownloadsFeed(NewsroomFeed):
+    """Live downloads, each with its file as an enclosure."""
 
     def title(self):
         return f"{settings.NEWSROOM['SITE_NAME']} — Downloads"
@@ -117,6 +266,19 @@ class DownloadsFeed(Feed):
     def link(self):
         return reverse("features:downloads")
 
+    def feed_guid(self):
+        return tag_uri("feed:downloads", "all")
+
+    def poll_state(self, obj):
+        now = timezone.now()
+        rows = Download.objects.live().values_list("pk", "updated_at", "publish_at")[: self.limit]
+        items = [(pk, max(updated, published)) for pk, updated, published in rows]
+        marks = Download.objects.aggregate(
+            left=Max("left_public_at"),
+            next=Min("publish_at", filter=Q(status=Status.PUBLISHED, publish_at__gt=now)),
+        )
+        return items, marks["left"], marks["next"]
+
     def items(self):
         return Download.objects.live()[: self.limit]
 
@@ -124,21 +286,28 @@ class DownloadsFeed(Feed):
         return item.title
 
     def item_description(self, item):
-        return f"{item.description} ({item.summary})".strip()
+        return f"{item.description} ({item.summary})" if item.description else item.summary
 
     def item_pubdate(self, item):
         return item.publish_at
 
+    def item_updateddate(self, item):
+        return max(item.publish_at, item.updated_at)
+
     def item_guid(self, item):
-        return f"tag:newsroom,2009:download:{item.pk}"
+        return tag_uri("download", item.pk)
 
     item_guid_is_permalink = False
 
-    def item_enclosure_url(self, item):
-        return item.get_absolute_url()
+    def item_enclosures(self, item):
+        return [
+            Enclosure(
+                url=self.absolute(item.get_absolute_url()),
+                length=str(item.size or 0),
+                mime_type=item.mime_type or "application/octet-stream",
+            )
+        ]
 
-    def item_enclosure_length(self, item):
-        return item.size or 0
+    def item_categories(self, item):
+        return [item.get_category_display()]
 
-    def item_enclosure_mime_type(self, item):
-        return item.mime_type or "application/octet-stream"

@@ -163,6 +163,12 @@ NEWSROOM = {
     "FEATURES_PER_PAGE": int(os.environ.get("NEWSROOM_FEATURES_PER_PAGE", "12")),
     "HOME_FEATURES": 7,
     "SEARCH_MAX_LENGTH": 200,
+    "FEED_ITEMS": int(os.environ.get("NEWSROOM_FEED_ITEMS", "20")),
+    # Seconds a feed reader or CDN may keep a feed (less when something is scheduled).
+    "FEED_MAX_AGE": int(os.environ.get("NEWSROOM_FEED_MAX_AGE", "300")),
+    # The authority in every feed item's permanent id (tag:<authority>,2009:feature:<pk>).
+    # Set it once, to a domain the organisation owns, and never change it.
+    "FEED_ID_AUTHORITY": os.environ.get("NEWSROOM_FEED_ID_AUTHORITY", "newsroom.example.org"),
 }
 
 LOGGING = {

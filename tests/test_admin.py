@@ -333,7 +333,7 @@ class AdminTimeZoneTests(TestCase):
         self.client.force_login(editor)
         html = self.client.get(change_url(feature)).content.decode()
         log = html[html.index("What has happened") :]
-        assert log.index("Send_back") < log.index("Submit")
+        assert log.index("Send back") < log.index("Submit for review")
         assert Transition.objects.filter(feature=feature).count() == 2
 
 
