@@ -107,7 +107,7 @@ class NewsroomFeed(Feed):
         return self.request.path
 
     def stylesheets(self):
-        return [Stylesheet(static("feeds/feed.xsl"), mimetype="text/xsl")]
+        return [Stylesheet(static("feeds/feed.css"), mimetype="text/css")]
 
     def author_name(self):
         return settings.NEWSROOM["PUBLISHER"]
@@ -132,6 +132,9 @@ class FeatureFeed(NewsroomFeed):
 
     def description(self, obj):
         return f"{self.heading(obj)} from {settings.NEWSROOM['SITE_NAME']}."
+
+    def subtitle(self, obj):
+        return self.description(obj)
 
     def link(self, obj):
         return obj.get_absolute_url() if obj else reverse("features:list")
@@ -262,6 +265,9 @@ class DownloadsFeed(NewsroomFeed):
 
     def description(self):
         return f"Crosswords, reports and newsletters from {settings.NEWSROOM['SITE_NAME']}."
+
+    def subtitle(self):
+        return self.description()
 
     def link(self):
         return reverse("features:downloads")

@@ -2,6 +2,8 @@ from django.views.generic import TemplateView
 
 from features.models import Author, Feature, Section, live_tags
 
+from .models import ExternalFeed
+
 
 class FeedIndexView(TemplateView):
     """The "News feeds" page: every feed a reader can subscribe to."""
@@ -14,5 +16,6 @@ class FeedIndexView(TemplateView):
             sections=Section.objects.filter(pk__in=live.values("section_id")),
             tags=live_tags().order_by("name"),
             authors=Author.objects.with_live_features(),
+            external_feeds=ExternalFeed.objects.all(),
             **kwargs,
         )
