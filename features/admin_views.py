@@ -35,9 +35,14 @@ class TransitionForm(forms.Form):
         help_text="Date and time in UK time (GMT or BST). The feature goes live by itself then.",
     )
 
-    def __init__(self, *args, action, **kwargs):
+    def __init__(self, *args, action, feature, **kwargs):
         super().__init__(*args, **kwargs)
         self.action = action
+        self.original_date = feature.publish_at if has_original_date(feature) else None
+        if self.original_date and "when" in self.fields:
+            label = f"On its original date, {local_datetime(self.original_date)}"
+            self.fields["when"].choices = [("original", label), *self.WHEN_CHOICES]
+            self.fields["when"].initial = "original"
         if action.comment_label:
             self.fields["comment"].label = action.comment_label
             self.fields["comment"].required = action.comment_required
@@ -60,6 +65,15 @@ class TransitionForm(forms.Form):
         return cleaned
 
 
+def has_original_date(feature):
+    """An imported draft keeps its old site's date, to publish it under."""
+    return (
+        feature.first_published_at is None
+        and feature.publish_at is not None
+        and feature.publish_at < timezone.now()
+    )
+
+
 def transition_view(model_admin, request, feature, name):
     """Confirm and apply one workflow step; refusals change nothing and say why."""
     action = workflow.ACTIONS.get(name)
@@ -70,7 +84,7 @@ def transition_view(model_admin, request, feature, name):
     change_url = reverse("admin:features_feature_change", args=[feature.pk])
     problem = workflow.refusal(feature, request.user, name)
     if request.method == "POST":
-        form = TransitionForm(request.POST, action=action)
+        form = TransitionForm(request.POST, action=action, feature=feature)
         if problem:
             messages.error(request, problem)
             return redirect(change_url)
@@ -78,7 +92,10 @@ def transition_view(model_admin, request, feature, name):
             data = form.cleaned_data
             kwargs = {"expected_version": data["version"]}
             if "when" in data:
-                kwargs["at"] = data["publish_at"] if data["when"] == "later" else None
+                kwargs["at"] = {
+                    "later": data["publish_at"],
+                    "original": form.original_date,
+                }.get(data["when"])
             try:
                 _run(name, feature, request.user, data.get("comment", ""), kwargs)
             except workflow.WorkflowError as error:
@@ -90,7 +107,9 @@ def transition_view(model_admin, request, feature, name):
         if problem:
             messages.error(request, problem)
             return redirect(change_url)
-        form = TransitionForm(initial={"version": feature.version}, action=action)
+        form = TransitionForm(
+            initial={"version": feature.version}, action=action, feature=feature
+        )
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": Feature._meta,

@@ -229,6 +229,7 @@ def unpublish(feature, by, comment="", expected_version=None):
         if current.is_live:
             current.left_public_at = timezone.now()
         current.first_published_at = None
+        current.publish_at = None
         current.needs_approval = False
 
     return _apply(feature, by, "unpublish", comment, expected_version, change)

@@ -379,3 +379,32 @@ class FeatureFormTests(TestCase):
         assert response.status_code == 200
         self.assertContains(response, "Describe the hero image in its alt text.")
         assert not Feature.objects.get(pk=self.feature.pk).hero_image
+
+
+class OriginalDateTests(TestCase):
+    """A draft imported from an old site can be published under its original date."""
+
+    def test_publish_offers_and_keeps_the_original_date(self):
+        from datetime import UTC, datetime
+
+        editor = make_user(group="Editors")
+        original = datetime(2008, 6, 1, 8, 30, tzinfo=UTC)
+        feature = make_feature(
+            "Imported", status=Status.DRAFT, publish_at=original, authors=[make_author()]
+        )
+        self.client.force_login(editor)
+        url = reverse("admin:features_feature_workflow", args=[feature.pk, "publish"])
+        self.assertContains(self.client.get(url), "On its original date, 1 June 2008, 09:30 BST")
+        response = self.client.post(url, {"version": feature.version, "when": "original"})
+        assert response.status_code == 302
+        feature.refresh_from_db()
+        assert feature.is_live
+        assert feature.first_published_at == original == feature.publish_at
+
+    def test_an_unpublished_feature_is_not_offered_its_old_date(self):
+        editor, other = make_user(group="Editors"), make_user(group="Editors")
+        feature = make_feature("Was live", authors=[make_author()])
+        workflow.unpublish(feature, by=editor)
+        self.client.force_login(other)
+        url = reverse("admin:features_feature_workflow", args=[feature.pk, "publish"])
+        self.assertNotContains(self.client.get(url), "On its original date")
