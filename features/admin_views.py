@@ -107,9 +107,7 @@ def transition_view(model_admin, request, feature, name):
         if problem:
             messages.error(request, problem)
             return redirect(change_url)
-        form = TransitionForm(
-            initial={"version": feature.version}, action=action, feature=feature
-        )
+        form = TransitionForm(initial={"version": feature.version}, action=action, feature=feature)
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": Feature._meta,

@@ -215,6 +215,7 @@ class LatestFeed(FeatureFeed):
 
 class SectionFeed(FeatureFeed):
     kind = "section"
+
     def get_object(self, request, slug):
         return get_object_or_404(Section, slug=slug)
 
@@ -227,6 +228,7 @@ class SectionFeed(FeatureFeed):
 
 class TagFeed(FeatureFeed):
     kind = "tag"
+
     def get_object(self, request, slug):
         return get_object_or_404(live_tags(), slug=slug)
 
@@ -242,6 +244,7 @@ class TagFeed(FeatureFeed):
 
 class AuthorFeed(FeatureFeed):
     kind = "author"
+
     def get_object(self, request, slug):
         return get_object_or_404(Author.objects.with_live_features(), slug=slug)
 
@@ -316,4 +319,3 @@ class DownloadsFeed(NewsroomFeed):
 
     def item_categories(self, item):
         return [item.get_category_display()]
-
