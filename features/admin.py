@@ -8,7 +8,7 @@ from django.db.models import F, Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django_prose_editor.widgets import AdminProseEditorWidget
 from reversion.admin import VersionAdmin
 from reversion.models import Version
@@ -28,6 +28,7 @@ from .models import (
     Author,
     Byline,
     Download,
+    DownloadVersion,
     Feature,
     PreviewLink,
     PreviewLinkUse,
@@ -573,17 +574,70 @@ class PreviewLinkUseAdmin(admin.ModelAdmin):
         return local_datetime(use.used_at)
 
 
+class DownloadVersionInline(admin.TabularInline):
+    model = DownloadVersion
+    extra = 0
+    fields = ["file", "summary", "uploaded", "replaced"]
+    readonly_fields = fields
+    verbose_name = "earlier version"
+    verbose_name_plural = "Earlier versions (kept at their own addresses)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="uploaded (UK)")
+    def uploaded(self, version):
+        return local_datetime(version.uploaded_at)
+
+    @admin.display(description="replaced (UK)")
+    def replaced(self, version):
+        return local_datetime(version.replaced_at)
+
+
 @admin.register(Download)
 class DownloadAdmin(admin.ModelAdmin):
     list_display = ["title", "category", "status", "publish_time", "summary", "download_count"]
     list_filter = ["category", "status", "accessible_format"]
     search_fields = ["title", "description"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["mime_type", "size", "page_count", "download_count"]
+    readonly_fields = ["summary", "download_count", "file_uploaded", "used_in"]
     fields = [
-        "title", "slug", "category", "description", "file", "accessible_format",
-        "status", "publish_at", "mime_type", "size", "page_count", "download_count",
+        "title", "slug", "category", "description", "file", "summary", "file_uploaded",
+        "accessible_format", "status", "publish_at", "download_count", "used_in",
     ]  # fmt: skip
+    inlines = [DownloadVersionInline]
+
+    @admin.display(description="what readers get")
+    def summary(self, download):
+        return download.summary if download.pk else "Worked out from the file when saved."
+
+    @admin.display(description="file uploaded (UK)")
+    def file_uploaded(self, download):
+        return local_datetime(download.file_updated_at or download.created_at)
+
+    @admin.display(description="features that link to it")
+    def used_in(self, download):
+        features = download.features.order_by("title") if download.pk else []
+        if not features:
+            return "None yet."
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a> ({})',
+            (
+                (
+                    reverse("admin:features_feature_change", args=[f.pk]),
+                    f.title,
+                    f.get_status_display().lower(),
+                )
+                for f in features
+            ),
+        )
 
     @admin.display(description="publish time (UK)", ordering="publish_at")
     def publish_time(self, download):

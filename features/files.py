@@ -2,6 +2,13 @@
 
 import logging
 import zipfile
+from pathlib import PurePosixPath
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.text import get_valid_filename, slugify
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +88,62 @@ def _looks_like_text(head):
     return not stripped.startswith((b"<!doctype", b"<html", b"<svg", b"<?xml", b"<script"))
 
 
+EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "application/msword": ".doc",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.ms-excel": ".xls",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.oasis.opendocument.text": ".odt",
+    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
+    "application/vnd.oasis.opendocument.presentation": ".odp",
+    "text/csv": ".csv",
+    "text/plain": ".txt",
+    "application/zip": ".zip",
+}
+
+
+def validate_download(upload):
+    """Refuse files of a type we do not offer (judged by content) or over the size cap."""
+    max_bytes = settings.NEWSROOM["DOWNLOAD_MAX_BYTES"]
+    if upload.size > max_bytes:
+        raise ValidationError(
+            f"This file is {describe_size(upload.size)}; the largest allowed is "
+            f"{describe_size(max_bytes)}.",
+            code="too_large",
+        )
+    mime_type = sniff_type(upload, upload.name)
+    if mime_type not in settings.NEWSROOM["DOWNLOAD_TYPES"]:
+        allowed = sorted({TYPE_LABELS[t] for t in settings.NEWSROOM["DOWNLOAD_TYPES"]})
+        raise ValidationError(
+            "This file's content is not one of the types we offer for download, whatever "
+            f"its name says. Upload one of: {', '.join(allowed)}.",
+            code="file_type",
+        )
+    return mime_type
+
+
+def safe_filename(name, mime_type):
+    """A plain file name ending in the extension of what the file really is."""
+    stem = slugify(PurePosixPath(name).stem)[:80] or "download"
+    return get_valid_filename(stem + EXTENSIONS.get(mime_type, ""))
+
+
+class DownloadFormField(forms.FileField):
+    def to_python(self, data):
+        upload = super().to_python(data)
+        if upload is not None and hasattr(upload, "seek"):
+            validate_download(upload)
+        return upload
+
+
+class DownloadFileField(models.FileField):
+    """A download's file: checked by content when uploaded through a form."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": DownloadFormField, **kwargs})
+
+
 def image_mime_type(field_file):
     """'image/jpeg' and so on, read from the image itself."""
     from PIL import Image, UnidentifiedImageError
@@ -108,6 +171,16 @@ def pdf_page_count(fileobj):
         return None
     finally:
         fileobj.seek(0)
+
+
+def summarise(mime_type, page_count, size):
+    """'PDF, 2 pages, 340 KB'."""
+    parts = [TYPE_LABELS.get(mime_type, "File")]
+    if page_count:
+        parts.append(f"{page_count} page{'s' if page_count != 1 else ''}")
+    if size is not None:
+        parts.append(describe_size(size))
+    return ", ".join(parts)
 
 
 def describe_size(size):

@@ -12,8 +12,10 @@ from reversion import register as register_versions
 from taggit.managers import TaggableManager
 from taggit.models import Tag
 
-from . import files
+from . import files, images
 from .bylines import Credit, byline_parts, byline_text, describe_role
+from .files import DownloadFileField
+from .images import CheckedImageField
 from .sanitise import clean_html, html_to_text
 
 
@@ -82,11 +84,13 @@ class Author(models.Model):
         max_length=200, blank=True, help_text="E.g. “The Health Foundation”."
     )
     bio = models.TextField("short biography", blank=True)
-    photo = models.ImageField(
-        upload_to="authors/", blank=True, width_field="photo_width", height_field="photo_height"
-    )
+    photo = CheckedImageField(
+        upload_to="authors/", blank=True, width_field="photo_width", height_field="photo_height",
+        help_text="JPEG, PNG, WebP or GIF. Location and camera details are removed when saved.",
+    )  # fmt: skip
     photo_width = models.PositiveIntegerField(editable=False, null=True)
     photo_height = models.PositiveIntegerField(editable=False, null=True)
+    photo_renditions = models.JSONField(default=dict, editable=False, blank=True)
     photo_alt = models.CharField("photo alt text", max_length=250, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -112,8 +116,18 @@ class Author(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        if images.needs_processing(self.photo, self.photo_renditions):
+            self.photo_renditions = images.process(self.photo)
+        elif not self.photo:
+            self.photo_renditions = {}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("features:author", kwargs={"slug": self.slug})
+
+    def photo_picture(self):
+        return images.picture(self.photo, self.photo_renditions)
 
     @property
     def role(self):
@@ -137,7 +151,14 @@ class Download(models.Model):
     category = models.CharField(
         max_length=20, choices=DownloadCategory.choices, default=DownloadCategory.OTHER
     )
-    file = models.FileField(upload_to="downloads/%Y/%m/")
+    file = DownloadFileField(
+        upload_to="downloads/%Y/%m/",
+        help_text="PDF, Word, Excel, OpenDocument, CSV, plain text or ZIP. Replacing the file "
+        "keeps this download's address; the earlier file stays listed as an earlier version.",
+    )
+    file_updated_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the current file was uploaded."
+    )
     mime_type = models.CharField(
         "detected type", max_length=120, editable=False, blank=True,
         help_text="Worked out from the file's content when it is saved.",
@@ -152,7 +173,8 @@ class Download(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     publish_at = models.DateTimeField(
         "publish at", null=True, blank=True,
-        help_text="When the download becomes public (UK time). Leave empty while a draft.",
+        help_text="When the download becomes public, in UK time (GMT or BST). Leave empty "
+        "while it is a draft.",
     )  # fmt: skip
     download_count = models.PositiveIntegerField(default=0, editable=False)
     left_public_at = models.DateTimeField(
@@ -196,11 +218,19 @@ class Download(models.Model):
         if not self.slug:
             self.slug = slugify(self.title)[:200]
         if self.file and self.file.name != self._described_file:
+            previous = self._loaded_description if self._described_file else None
             self.describe_file()
+            self.file_updated_at = timezone.now()
+        else:
+            previous = None
         if self._was_live and not self.is_live:
             self.left_public_at = timezone.now()
         super().save(*args, **kwargs)
+        if previous:
+            # The file was replaced: the old one stays available as an earlier version.
+            DownloadVersion.objects.create(download=self, **previous)
         self._described_file = self.file.name
+        self._loaded_description = self.description_of_file()
         self._was_live = self.is_live
 
     def get_absolute_url(self):
@@ -213,10 +243,25 @@ class Download(models.Model):
         download._was_live = {"status", "publish_at"} <= download.__dict__.keys() and (
             download.is_live
         )
+        download._loaded_description = download.description_of_file()
         return download
 
     _described_file = None
+    _loaded_description = None
     _was_live = False
+
+    def description_of_file(self):
+        """The current file and what is known of it, to keep when it is replaced."""
+        needed = {"file", "mime_type", "size", "page_count", "file_updated_at", "created_at"}
+        if needed & self.get_deferred_fields() or not self.file:
+            return None
+        return {
+            "file": self.file.name,
+            "mime_type": self.mime_type,
+            "size": self.size,
+            "page_count": self.page_count,
+            "uploaded_at": self.file_updated_at or self.created_at,
+        }
 
     def describe_file(self):
         """Record the new file's real type, size and (for PDFs) page count."""
@@ -233,6 +278,9 @@ class Download(models.Model):
         is_pdf = self.mime_type == "application/pdf"
         self.page_count = files.pdf_page_count(handle) if is_pdf else None
         handle.seek(0)
+        if not self.file._committed:
+            # Named for what it is, whatever it was called on the uploader's computer.
+            self.file.name = files.safe_filename(self.file.name, self.mime_type)
 
     @property
     def type_label(self):
@@ -241,12 +289,7 @@ class Download(models.Model):
     @property
     def summary(self):
         """'PDF, 2 pages, 340 KB': what a reader gets by following the link."""
-        parts = [self.type_label]
-        if self.page_count:
-            parts.append(f"{self.page_count} page{'s' if self.page_count != 1 else ''}")
-        if self.size is not None:
-            parts.append(files.describe_size(self.size))
-        return ", ".join(parts)
+        return files.summarise(self.mime_type, self.page_count, self.size)
 
     @property
     def is_live(self):
@@ -255,6 +298,33 @@ class Download(models.Model):
             and self.publish_at is not None
             and self.publish_at <= timezone.now()
         )
+
+
+class DownloadVersion(models.Model):
+    """An earlier file of a download, kept at its own address when the file was replaced."""
+
+    download = models.ForeignKey(Download, on_delete=models.CASCADE, related_name="versions")
+    file = models.FileField(upload_to="downloads/%Y/%m/")
+    mime_type = models.CharField(max_length=120, blank=True)
+    size = models.PositiveBigIntegerField(null=True)
+    page_count = models.PositiveIntegerField(null=True)
+    uploaded_at = models.DateTimeField(null=True)
+    replaced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-replaced_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.download} (replaced {self.replaced_at:%d %B %Y})"
+
+    def get_absolute_url(self):
+        return reverse(
+            "features:download-version", kwargs={"slug": self.download.slug, "pk": self.pk}
+        )
+
+    @property
+    def summary(self):
+        return files.summarise(self.mime_type, self.page_count, self.size)
 
 
 class Feature(models.Model):
@@ -273,10 +343,12 @@ class Feature(models.Model):
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="features")
     authors = models.ManyToManyField(Author, through="Byline", related_name="features")
     tags = TaggableManager(blank=True)
-    hero_image = models.ImageField(
+    hero_image = CheckedImageField(
         upload_to="features/%Y/%m/", blank=True,
         width_field="hero_image_width", height_field="hero_image_height",
+        help_text="JPEG, PNG, WebP or GIF. Location and camera details are removed when saved.",
     )  # fmt: skip
+    hero_image_renditions = models.JSONField(default=dict, editable=False, blank=True)
     hero_image_width = models.PositiveIntegerField(editable=False, null=True)
     hero_image_height = models.PositiveIntegerField(editable=False, null=True)
     hero_image_bytes = models.PositiveIntegerField(editable=False, null=True)
@@ -395,10 +467,13 @@ class Feature(models.Model):
         self.body_text = html_to_text(self.body)
         if kwargs.get("update_fields") is not None and "body" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "body_text"}
-        if self.hero_image.name != self._described_image:
+        if images.needs_processing(self.hero_image, self.hero_image_renditions):
+            self.hero_image_renditions = images.process(self.hero_image)
+            self.describe_hero_image()
+        elif not self.hero_image:
+            self.hero_image_renditions = {}
             self.describe_hero_image()
         super().save(*args, **kwargs)
-        self._described_image = self.hero_image.name
 
     def get_absolute_url(self):
         return reverse("features:detail", kwargs={"slug": self.slug})
@@ -411,13 +486,8 @@ class Feature(models.Model):
             and self.publish_at <= timezone.now()
         )
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        feature = super().from_db(db, field_names, values)
-        feature._described_image = feature.__dict__.get("hero_image") and feature.hero_image.name
-        return feature
-
-    _described_image = None
+    def hero_picture(self):
+        return images.picture(self.hero_image, self.hero_image_renditions)
 
     def describe_hero_image(self):
         """Keep the hero image's size in bytes and its type, for feeds to state."""

@@ -13,6 +13,11 @@ urlpatterns = [
     path("tags/<slug:slug>/", views.TagView.as_view(), name="tag"),
     path("downloads/", views.DownloadListView.as_view(), name="downloads"),
     path("downloads/<slug:slug>/", views.download_file, name="download"),
+    path(
+        "downloads/<slug:slug>/versions/<int:pk>/",
+        views.download_version,
+        name="download-version",
+    ),
     path("search/", views.SearchView.as_view(), name="search"),
     path("preview/<str:token>/", views.preview_link, name="preview"),
 ]

@@ -16,6 +16,7 @@ from .models import (
     Byline,
     Download,
     DownloadCategory,
+    DownloadVersion,
     Feature,
     PreviewLink,
     PreviewLinkUse,
@@ -233,27 +234,44 @@ class DownloadListView(ListView):
     paginate_by = 20
 
     def get_queryset(self):
-        return Download.objects.live()
+        return Download.objects.live().prefetch_related("versions")
 
 
 @require_safe
 def download_file(request, slug):
     """Serve the current file of a live download, counted, as an attachment."""
     download = get_object_or_404(Download.objects.live(), slug=slug)
-    try:
-        handle = download.file.open("rb")
-    except FileNotFoundError as error:
-        raise Http404("The file of this download is missing.") from error
+    response = serve_file(download.file, download.mime_type)
     if request.method == "GET":  # a HEAD request (a feed reader checking) is not a download
         Download.objects.filter(pk=download.pk).update(download_count=F("download_count") + 1)
-    filename = download.file.name.rsplit("/", 1)[-1]
+    return response
+
+
+@require_safe
+def download_version(request, slug, pk):
+    """An earlier file of a live download, at its own permanent address."""
+    version = get_object_or_404(
+        DownloadVersion.objects.filter(download__in=Download.objects.live()),
+        download__slug=slug,
+        pk=pk,
+    )
+    return serve_file(version.file, version.mime_type)
+
+
+def serve_file(field_file, mime_type):
+    """A stored file as an attachment of its real type, never sniffed or run as a page."""
+    try:
+        handle = field_file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("The file of this download is missing.") from error
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=filename,
-        content_type=download.mime_type or "application/octet-stream",
+        filename=field_file.name.rsplit("/", 1)[-1],
+        content_type=mime_type or "application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 

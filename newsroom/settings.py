@@ -164,6 +164,27 @@ NEWSROOM = {
     "HOME_FEATURES": 7,
     "SEARCH_MAX_LENGTH": 200,
     "FEED_ITEMS": int(os.environ.get("NEWSROOM_FEED_ITEMS", "20")),
+    # Uploaded images: the largest file and the most pixels accepted.
+    "IMAGE_MAX_BYTES": int(os.environ.get("NEWSROOM_IMAGE_MAX_BYTES", str(10 * 1024 * 1024))),
+    "IMAGE_MAX_PIXELS": int(os.environ.get("NEWSROOM_IMAGE_MAX_PIXELS", "40000000")),
+    # Downloads: the types offered (judged by content, never by name) and the largest file.
+    "DOWNLOAD_TYPES": env_list(
+        "NEWSROOM_DOWNLOAD_TYPES",
+        [
+            "application/pdf",
+            "application/msword",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.ms-excel",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.oasis.opendocument.text",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            "application/vnd.oasis.opendocument.presentation",
+            "text/csv",
+            "text/plain",
+            "application/zip",
+        ],
+    ),
+    "DOWNLOAD_MAX_BYTES": int(os.environ.get("NEWSROOM_DOWNLOAD_MAX_BYTES", str(50 * 1024 * 1024))),
     # Seconds a feed reader or CDN may keep a feed (less when something is scheduled).
     "FEED_MAX_AGE": int(os.environ.get("NEWSROOM_FEED_MAX_AGE", "300")),
     # The authority in every feed item's permanent id (tag:<authority>,2009:feature:<pk>).

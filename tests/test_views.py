@@ -434,7 +434,7 @@ class QueryCountTests(TestCase):
         "/authors/ann-lee/": 6,
         "/tags/leadership/": 6,
         "/search/?q=story": 4,
-        "/downloads/": 3,
+        "/downloads/": 4,
     }
 
     @classmethod

@@ -129,7 +129,8 @@ class Command(BaseCommand):
             else:
                 feature.status = state
             if index % 3 == 0:
-                feature.hero_image.save(f"{slug}.jpg", ContentFile(hero_image(index)), save=False)
+                # Set, not stored: saving the feature cleans it and cuts its renditions.
+                feature.hero_image = ContentFile(hero_image(index), name=f"{slug}.jpg")
                 feature.hero_image_alt = "An abstract pattern of coloured bands and white rings"
                 feature.hero_image_credit = "Newsroom illustration"
             feature.save()
