@@ -1,9 +1,13 @@
+import os
 import shutil
 import tempfile
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 from django.test import override_settings
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -21,3 +25,19 @@ def clear_caches():
     for cache in caches.all():
         cache.clear()
     yield
+
+
+def need(reason):
+    """Skip here, with the reason; in CI a missing real part is a failure, never a skip."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must run this test, not skip it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _real_parts(request):
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        need(
+            "needs PostgreSQL: set DATABASE_URL=postgres://… (bash .ci/run starts one), "
+            f"this run uses {connection.vendor}"
+        )
