@@ -318,7 +318,16 @@ class FeatureAdmin(VersionAdmin):
         return obj is None or workflow.may_edit(request.user, obj)
 
     def has_delete_permission(self, request, obj=None):
+        # A published feature leaves through Unpublish or Withdraw, which feeds and the
+        # audit trail can follow; only drafts and reviews are deleted.
+        if obj is not None and obj.status == Status.PUBLISHED:
+            return False
         return workflow.is_editor(request.user) and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
     def has_publish_permission(self, request):
         return workflow.is_editor(request.user)

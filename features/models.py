@@ -2,6 +2,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core import signing
 from django.db import models
 from django.db.models import Q
@@ -54,6 +55,12 @@ class AuthorQuerySet(models.QuerySet):
 def live_tags():
     """Tags the public may see: those on a live feature."""
     return Tag.objects.filter(pk__in=Feature.objects.live().values("tags"))
+
+
+class FeatureManager(models.Manager.from_queryset(LiveQuerySet)):
+    def get_queryset(self):
+        # The search vector is for the database to search, never for Python to read.
+        return super().get_queryset().defer("search_vector")
 
 
 class Section(models.Model):
@@ -414,8 +421,10 @@ class Feature(models.Model):
         null=True, blank=True, editable=False,
         help_text="When the feature last stopped being public (unpublished or withdrawn).",
     )  # fmt: skip
+    # Kept by a database trigger on PostgreSQL (migration 0010); unused on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
 
-    objects = LiveQuerySet.as_manager()
+    objects = FeatureManager()
 
     class Meta:
         ordering = ["-publish_at", "-pk"]
@@ -679,5 +688,5 @@ EDITORIAL_FIELDS = [
     "title", "slug", "standfirst", "body", "section", "hero_image", "hero_image_alt",
     "hero_image_credit", "downloads", "review_by", "change_note",
 ]  # fmt: skip
-register_versions(Feature, follow=["bylines"])
+register_versions(Feature, follow=["bylines"], exclude=["search_vector"])
 register_versions(Byline)

@@ -158,9 +158,13 @@ def _apply(feature, by, name, comment="", expected_version=None, change=None, pu
         if problem:
             raise WorkflowError(problem)
         from_status = current.status
+        was_live = current.is_live
         current.status = action.target
         if change:
             change(current)
+        if was_live and not current.is_live:
+            # Feeds read this to tell pollers that something left them.
+            current.left_public_at = timezone.now()
         current.version += 1
         current.last_edited_by = by
         current.save()
@@ -226,8 +230,6 @@ def unpublish(feature, by, comment="", expected_version=None):
     """Back to draft, as if never published: the page is a 404 again."""
 
     def change(current):
-        if current.is_live:
-            current.left_public_at = timezone.now()
         current.first_published_at = None
         current.publish_at = None
         current.needs_approval = False
@@ -237,8 +239,6 @@ def unpublish(feature, by, comment="", expected_version=None):
 
 def withdraw(feature, by, notice, expected_version=None):
     def change(current):
-        if current.is_live:
-            current.left_public_at = timezone.now()
         current.withdrawn_at = timezone.now()
         current.withdrawal_notice = notice.strip()
         current.needs_approval = False
