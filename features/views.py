@@ -1,7 +1,7 @@
 import re
 
 from django.conf import settings
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -24,6 +24,7 @@ from .models import (
     Status,
     live_tags,
 )
+from .search import search
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -215,14 +216,7 @@ class SearchView(FeaturePageMixin, ListView):
         self.query = " ".join(raw.split())[: settings.NEWSROOM["SEARCH_MAX_LENGTH"]]
         if not self.query:
             return Feature.objects.none()
-        matches = Q()
-        for word in self.query.split()[:12]:
-            matches &= (
-                Q(title__icontains=word)
-                | Q(standfirst__icontains=word)
-                | Q(body_text__icontains=word)
-            )
-        return super().get_queryset().filter(matches)
+        return search(super().get_queryset(), self.query)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(query=self.query, **kwargs)

@@ -1,0 +1,81 @@
+import pytest
+from django.db import connection
+from django.test import TestCase
+
+from features.models import Feature, Status
+from tests.factories import make_feature, make_section
+
+
+class SearchTests(TestCase):
+    """On every database: live features only, by title, standfirst and body."""
+
+    @classmethod
+    def setUpTestData(cls):
+        section = make_section("News")
+        cls.in_title = make_feature(
+            "Orchards in spring", section=section, standfirst="Blossom time.", body="<p>Bees.</p>"
+        )
+        cls.in_body = make_feature(
+            "Garden notes", section=section, standfirst="Weekly notes.",
+            body="<p>The orchards were quiet.</p>",
+        )  # fmt: skip
+        cls.draft = make_feature("Orchards draft", section=section, status=Status.DRAFT)
+
+    def results(self, query):
+        return list(self.client.get("/search/", {"q": query}).context["features"])
+
+    def test_title_and_body_matches_are_found_and_drafts_are_not(self):
+        assert set(self.results("orchards")) == {self.in_title, self.in_body}
+
+    def test_a_later_edit_is_searchable_at_once(self):
+        self.in_body.body = "<p>Now about beehives.</p>"
+        self.in_body.save()
+        assert self.results("beehives") == [self.in_body]
+        assert self.results("quiet") == []
+
+
+@pytest.mark.postgres
+class PostgresSearchTests(TestCase):
+    """PostgreSQL full-text search: ranked, stemmed, indexed."""
+
+    @classmethod
+    def setUpTestData(cls):
+        section = make_section("News")
+        cls.in_body = make_feature(
+            "Garden notes", section=section, standfirst="Weekly notes.",
+            body="<p>We talked about publishing the minutes.</p>",
+        )  # fmt: skip
+        cls.in_title = make_feature(
+            "Publishing the minutes", section=section, standfirst="How and when."
+        )
+
+    def results(self, query):
+        return list(self.client.get("/search/", {"q": query}).context["features"])
+
+    def test_a_title_match_ranks_above_a_body_match(self):
+        assert self.results("publishing minutes") == [self.in_title, self.in_body]
+
+    def test_words_are_stemmed(self):
+        assert set(self.results("published")) == {self.in_title, self.in_body}
+
+    def test_websearch_syntax_excludes_words(self):
+        assert self.results("minutes -garden") == [self.in_title]
+
+    def test_vector_is_kept_by_the_database_for_bulk_writes_too(self):
+        Feature.objects.bulk_create(
+            [Feature(title="Bulk orchard", slug="bulk-orchard", standfirst="S",
+                     section=self.in_body.section)]  # fmt: skip
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT search_vector IS NOT NULL FROM features_feature WHERE slug = %s",
+                ["bulk-orchard"],
+            )
+            assert cursor.fetchone()[0] is True
+
+    def test_the_search_index_exists(self):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'feature_search_idx'"
+            )
+            assert "gin (search_vector)" in cursor.fetchone()[0].lower()
