@@ -62,9 +62,9 @@ class PostgresSearchTests(TestCase):
         assert self.results("minutes -garden") == [self.in_title]
 
     def test_vector_is_kept_by_the_database_for_bulk_writes_too(self):
+        section = self.in_body.section
         Feature.objects.bulk_create(
-            [Feature(title="Bulk orchard", slug="bulk-orchard", standfirst="S",
-                     section=self.in_body.section)]  # fmt: skip
+            [Feature(title="Bulk orchard", slug="bulk-orchard", standfirst="S", section=section)]
         )
         with connection.cursor() as cursor:
             cursor.execute(
@@ -75,7 +75,5 @@ class PostgresSearchTests(TestCase):
 
     def test_the_search_index_exists(self):
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = 'feature_search_idx'"
-            )
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'feature_search_idx'")
             assert "gin (search_vector)" in cursor.fetchone()[0].lower()
