@@ -6,4 +6,6 @@ class FeaturesConfig(AppConfig):
     verbose_name = "Features"
 
     def ready(self):
-        from . import signals  # noqa: F401 - connects the receivers
+        from . import caching, signals  # noqa: F401 - signals connects its receivers
+
+        caching.connect()

@@ -131,7 +131,8 @@ def make_renditions(name, data):
     """
     with Image.open(io.BytesIO(data)) as image:
         if getattr(image, "is_animated", False):
-            return {}  # an animation is shown as it is
+            # An animation is shown as it is; saying so keeps it from being cut again.
+            return {"animated": True, "width": image.width, "height": image.height}
         image.load()
         width, height = image.size
         widths = [w for w in RENDITION_WIDTHS if w < width] + [min(width, RENDITION_WIDTHS[-1])]

@@ -495,6 +495,13 @@ class Feature(models.Model):
             and self.publish_at <= timezone.now()
         )
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        feature = super().from_db(db, field_names, values)
+        # The page cache needs to know whether a save changes what the public sees.
+        feature._loaded_status = feature.__dict__.get("status")
+        return feature
+
     def hero_picture(self):
         return images.picture(self.hero_image, self.hero_image_renditions)
 

@@ -61,6 +61,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # ETags and 304s for every page, cached or not.
+    "django.middleware.http.ConditionalGetMiddleware",
+    "features.caching.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -104,6 +107,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "newsroom"),
+            # A cache that does not answer quickly is treated as down: pages come from
+            # the database instead.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
@@ -164,6 +170,11 @@ NEWSROOM = {
     "HOME_FEATURES": 7,
     "SEARCH_MAX_LENGTH": 200,
     "FEED_ITEMS": int(os.environ.get("NEWSROOM_FEED_ITEMS", "20")),
+    # Public pages: seconds browsers and CDNs may keep them, and our own cache keeps them
+    # (both cut short by the next scheduled go-live; our cache is emptied on any change).
+    "PAGE_CACHE": env_bool("NEWSROOM_PAGE_CACHE", True),
+    "PAGE_MAX_AGE": int(os.environ.get("NEWSROOM_PAGE_MAX_AGE", "60")),
+    "PAGE_CACHE_SECONDS": int(os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", "600")),
     # Uploaded images: the largest file and the most pixels accepted.
     "IMAGE_MAX_BYTES": int(os.environ.get("NEWSROOM_IMAGE_MAX_BYTES", str(10 * 1024 * 1024))),
     "IMAGE_MAX_PIXELS": int(os.environ.get("NEWSROOM_IMAGE_MAX_PIXELS", "40000000")),
