@@ -5,6 +5,7 @@ from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -33,15 +34,14 @@ from .models import (
     PreviewLink,
     PreviewLinkUse,
     Section,
-    Status,
     Transition,
 )
 
 # A revert restores what editors wrote; these stay as they are now.
 KEPT_ON_REVERT = [
-    "status", "publish_at", "first_published_at", "last_major_update_at", "needs_approval",
-    "submitted_by", "withdrawn_at", "withdrawal_notice", "version", "created_at",
-    "created_by", "last_edited_by", "updated_at",
+    "status", "publish_at", "first_published_at", "last_major_update_at", "change_note",
+    "needs_approval", "submitted_by", "withdrawn_at", "withdrawal_notice", "version",
+    "created_at", "created_by", "last_edited_by", "updated_at", "left_public_at", "source_id",
 ]  # fmt: skip
 
 # Posted by nobody but a tampering hand: the workflow owns these fields.
@@ -235,13 +235,17 @@ class FeatureAdminForm(forms.ModelForm):
             )
         return cleaned
 
+    # Set by the admin when this form reverts to an older version.
+    reverting = False
+
     def is_major_update(self):
+        changed = bool(set(self.changed_data) - {"minor_change", "update_note", "base_version"})
         return (
             self.instance.pk is not None
-            and self.instance.status == Status.PUBLISHED
+            and self.instance.is_live
             and "minor_change" in self.fields
             and not self.cleaned_data.get("minor_change")
-            and bool(set(self.changed_data) - {"minor_change", "update_note", "base_version"})
+            and (changed or self.reverting)
         )
 
 
@@ -265,6 +269,7 @@ class FeatureAdmin(VersionAdmin):
     actions = ["submit_selected", "publish_selected", "approve_selected", "unpublish_selected",
                "restore_selected"]  # fmt: skip
     change_form_template = "admin/features/feature/change_form.html"
+    change_list_template = "admin/change_list.html"
     object_history_template = "admin/features/feature/object_history.html"
 
     def get_fieldsets(self, request, obj=None):
@@ -285,7 +290,7 @@ class FeatureAdmin(VersionAdmin):
                 },
             ),
         ]  # fmt: skip
-        if obj is not None and obj.status == Status.PUBLISHED:
+        if obj is not None and obj.is_live:
             fieldsets.insert(
                 1,
                 (
@@ -318,11 +323,17 @@ class FeatureAdmin(VersionAdmin):
         return obj is None or workflow.may_edit(request.user, obj)
 
     def has_delete_permission(self, request, obj=None):
-        # A published feature leaves through Unpublish or Withdraw, which feeds and the
-        # audit trail can follow; only drafts and reviews are deleted.
-        if obj is not None and obj.status == Status.PUBLISHED:
+        # A feature that has ever been published leaves through Unpublish or Withdraw,
+        # which feeds and the audit trail follow; only never-published work is deleted.
+        if obj is not None and not workflow.may_delete(obj):
             return False
         return workflow.is_editor(request.user) and super().has_delete_permission(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if getattr(request, "kept_on_revert", None):
+            form = type(form.__name__, (form,), {"reverting": True})
+        return form
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -406,25 +417,59 @@ class FeatureAdmin(VersionAdmin):
         super().save_formset(request, form, formset, change)
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
-        # Remember the workflow state before django-reversion rolls the row back.
-        request.kept_on_revert = (
-            Feature.objects.filter(pk=unquote(object_id))
-            .values(*[Feature._meta.get_field(name).attname for name in KEPT_ON_REVERT])
-            .first()
-        )
-        return super().revision_view(request, object_id, version_id, extra_context)
+        """
+        Revert to an older version of what editors wrote. The row is locked while
+        django-reversion rolls it back, and everything the workflow owns (status, times,
+        version) and every byline role fixed at publication is put back as it is now.
+        """
+        if not str(object_id).isdecimal() or not str(version_id).isdecimal():
+            raise Http404("No such version.")
+        with transaction.atomic():
+            current = Feature.objects.select_for_update().filter(pk=object_id).first()
+            if current is None:
+                raise Http404("No such feature.")
+            if request.method == "POST":
+                problem = self.edit_problem(request, current)
+                if problem:
+                    return problem
+            request.kept_on_revert = {
+                name: getattr(current, Feature._meta.get_field(name).attname)
+                for name in KEPT_ON_REVERT
+            }
+            request.kept_roles = {
+                byline.author_id: (byline.job_title, byline.organisation)
+                for byline in current.bylines.filter(role_frozen=True)
+            }
+            return super().revision_view(request, object_id, version_id, extra_context)
+
+    def restore_after_revert(self, request, object_id):
+        kept = {
+            Feature._meta.get_field(name).attname: value
+            for name, value in request.kept_on_revert.items()
+        }
+        Feature.objects.filter(pk=object_id).update(**kept)
+        for author_id, (job_title, organisation) in request.kept_roles.items():
+            Byline.objects.filter(feature_id=object_id, author_id=author_id).update(
+                job_title=job_title, organisation=organisation, role_frozen=True
+            )
+
+    def edit_problem(self, request, current):
+        """A stale edit shows both versions to anyone who may see them; else forbidden."""
+        stale = request.POST.get("base_version", "") != str(current.version)
+        if stale and self.has_view_or_change_permission(request, current):
+            return conflict_response(self, request, current)
+        if not self.has_change_permission(request, current):
+            raise PermissionDenied
+        return None
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        kept = getattr(request, "kept_on_revert", None)
-        if kept and object_id:
-            Feature.objects.filter(pk=unquote(object_id)).update(**kept)
-        if request.method == "POST" and object_id:
-            current = self.get_object(request, object_id)
-            if current is not None and not self.has_change_permission(request, current):
-                raise PermissionDenied
-            posted = request.POST.get("base_version", "")
-            if current is not None and posted != str(current.version):
-                return conflict_response(self, request, current)
+        if getattr(request, "kept_on_revert", None) and object_id:
+            self.restore_after_revert(request, unquote(object_id))
+        elif request.method == "POST" and object_id:
+            current = self.get_object(request, unquote(object_id))
+            problem = current and self.edit_problem(request, current)
+            if problem:
+                return problem
         try:
             with transaction.atomic():
                 return super().changeform_view(request, object_id, form_url, extra_context)
@@ -439,6 +484,7 @@ class FeatureAdmin(VersionAdmin):
             # Shown only while being sent back is the last thing that happened.
             context["sent_back"] = latest if latest and latest.action == "send_back" else None
             context["live"] = obj.is_live
+            context["may_preview"] = obj.is_live or workflow.may_preview(request.user, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
@@ -453,7 +499,8 @@ class FeatureAdmin(VersionAdmin):
                 self.admin_site.admin_view(self.compare_view),
                 name="features_feature_compare",
             ),
-            *super().get_urls(),
+            # Deleted features are not brought back around the workflow: no "recover".
+            *(url for url in super().get_urls() if "recover" not in (url.name or "")),
         ]
 
     def history_view(self, request, object_id, extra_context=None):

@@ -72,7 +72,7 @@ class AuthorFilter(admin.SimpleListFilter):
         return [(str(author.pk), author.name) for author in Author.objects.only("pk", "name")]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
+        value = self.value() or ""
+        if value.isascii() and value.isdigit() and len(value) <= 18:
             return queryset.filter(bylines__author_id=int(value))
         return queryset

@@ -1,11 +1,13 @@
 """Admin pages beyond the change form: workflow steps, edit conflicts, version comparison."""
 
 import difflib
+from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied
+from django.forms import modelform_factory
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -18,6 +20,17 @@ from reversion.models import Version
 from . import workflow
 from .formatting import local_datetime
 from .models import EDITORIAL_FIELDS, Author, Feature
+
+SCHEDULE_LIMIT_DAYS = 5 * 366
+MAX_POSTED_BYLINES = 100
+
+
+def number(value):
+    """A whole number from a URL or form, or None: only ASCII digits, within 64 bits."""
+    value = str(value)
+    if value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None
 
 
 class TransitionForm(forms.Form):
@@ -61,6 +74,10 @@ class TransitionForm(forms.Form):
             elif publish_at <= timezone.now():
                 self.add_error(
                     "publish_at", "That time has passed: choose a future time, or publish now."
+                )
+            elif publish_at > timezone.now() + timedelta(days=SCHEDULE_LIMIT_DAYS):
+                self.add_error(
+                    "publish_at", "Schedule no more than five years ahead; check the year."
                 )
         return cleaned
 
@@ -139,39 +156,58 @@ def _done_message(feature, action):
 
 
 def _display(field, value):
-    """A form value as an editor reads it."""
+    """A form value as an editor reads it (posted ids that are not numbers are shown raw)."""
     if value in (None, "", []):
         return ""
     if isinstance(field, forms.ModelMultipleChoiceField):
         values = value if isinstance(value, list | tuple) else [value]
-        objects = field.queryset.filter(pk__in=[v.pk if hasattr(v, "pk") else v for v in values])
+        pks = [v.pk if hasattr(v, "pk") else number(v) for v in values]
+        objects = field.queryset.filter(pk__in=[pk for pk in pks if pk is not None])
         return ", ".join(sorted(str(obj) for obj in objects))
     if isinstance(field, forms.ModelChoiceField):
-        obj = field.queryset.filter(pk=getattr(value, "pk", value)).first()
+        pk = value.pk if hasattr(value, "pk") else number(value)
+        obj = field.queryset.filter(pk=pk).first() if pk is not None else None
         return str(obj) if obj else str(value)
     if isinstance(value, list | tuple):
         return " ".join(str(part) for part in value if part)
     return str(value)
 
 
-def _posted_authors(data):
-    """The byline as posted in the inline formset, in order."""
+def _byline_text(rows):
+    """'Ann Lee (Writer, The Trust); Bo Ma' from (name, job title, organisation) rows."""
+    parts = []
+    for name, job_title, organisation in rows:
+        role = ", ".join(part for part in (job_title, organisation) if part)
+        parts.append(f"{name} ({role})" if role else name)
+    return "; ".join(parts)
+
+
+def _posted_byline(data):
+    """The byline as posted in the inline formset, in order, with the roles typed."""
     rows = []
-    total = data.get("bylines-TOTAL_FORMS", "0")
-    for index in range(int(total) if total.isdigit() else 0):
+    for index in range(min(number(data.get("bylines-TOTAL_FORMS", "0")) or 0, MAX_POSTED_BYLINES)):
         prefix = f"bylines-{index}-"
-        author_id = data.get(prefix + "author", "")
-        if not author_id.isdigit() or data.get(prefix + "DELETE"):
+        author_id = number(data.get(prefix + "author", ""))
+        if author_id is None or data.get(prefix + "DELETE"):
             continue
-        position = data.get(prefix + "position", "0")
-        rows.append((int(position) if position.isdigit() else 0, int(author_id)))
-    names = dict(Author.objects.filter(pk__in=[a for _, a in rows]).values_list("pk", "name"))
-    return ", ".join(names.get(author_id, "?") for _, author_id in sorted(rows))
+        position = number(data.get(prefix + "position", "0")) or 0
+        rows.append(
+            (position, author_id, data.get(prefix + "job_title", ""),
+             data.get(prefix + "organisation", ""))
+        )  # fmt: skip
+    names = dict(Author.objects.filter(pk__in=[row[1] for row in rows]).values_list("pk", "name"))
+    return _byline_text(
+        (names.get(author_id, "?"), job_title, organisation)
+        for _position, author_id, job_title, organisation in sorted(rows)
+    )
 
 
 def conflict_response(model_admin, request, current):
     """Someone saved after this editor opened the form: show both versions, save nothing."""
-    form_class = model_admin.get_form(request, current, change=True)
+    # Every field the form has, whatever this user may now change: it is their text.
+    form_class = modelform_factory(
+        Feature, form=model_admin.form, fields=model_admin.form.Meta.fields
+    )
     theirs_form = form_class(instance=current)
     yours_form = form_class(request.POST, request.FILES, instance=current)
     rows = []
@@ -192,15 +228,18 @@ def conflict_response(model_admin, request, current):
                 "long": isinstance(field.widget, forms.Textarea) or len(yours) > 80,
             }
         )
-    authors_now = ", ".join(b.author.name for b in current.bylines.select_related("author"))
-    authors_yours = _posted_authors(request.POST)
+    byline_now = _byline_text(
+        (b.author.name, b.job_title, b.organisation)
+        for b in current.bylines.select_related("author")
+    )
+    byline_yours = _posted_byline(request.POST)
     rows.append(
         {
-            "label": "Authors",
+            "label": "Byline (authors in order, with the roles typed for this feature)",
             "name": "authors",
-            "theirs": authors_now,
-            "yours": authors_yours,
-            "differs": authors_now != authors_yours,
+            "theirs": byline_now,
+            "yours": byline_yours,
+            "differs": byline_now != byline_yours,
             "long": False,
         }
     )
@@ -237,14 +276,20 @@ def _diff_html(old, new):
 def compare_view(model_admin, request, feature):
     """Two saved versions of a feature side by side, field by field."""
     versions = Version.objects.get_for_object(feature).select_related("revision__user")
-    ids = [request.GET.get("a", ""), request.GET.get("b", "")]
-    if not all(value.isdigit() for value in ids):
+    ids = [number(request.GET.get("a", "")), number(request.GET.get("b", ""))]
+    if None in ids:
         raise Http404("Choose two versions to compare.")
-    chosen = {v.pk: v for v in versions.filter(pk__in=[int(i) for i in ids])}
+    chosen = {v.pk: v for v in versions.filter(pk__in=ids)}
     if len(chosen) != 2:
         raise Http404("Those versions do not belong to this feature.")
     older, newer = sorted(chosen.values(), key=lambda v: v.revision.date_created)
-    rows = []
+    rows = [
+        {
+            "label": "Byline",
+            "changed": _version_byline(older) != _version_byline(newer),
+            "diff": _diff_html(_version_byline(older), _version_byline(newer)),
+        }
+    ]
     for name in EDITORIAL_FIELDS:
         field = Feature._meta.get_field(name)
         name = field.attname
@@ -268,6 +313,25 @@ def compare_view(model_admin, request, feature):
         "history_url": reverse("admin:features_feature_history", args=[feature.pk]),
     }
     return TemplateResponse(request, "admin/features/feature/compare.html", context)
+
+
+def _version_byline(version):
+    """The byline stored with a version of a feature."""
+    rows = sorted(
+        (
+            (byline.field_dict.get("position") or 0, byline.field_dict)
+            for byline in version.revision.version_set.all()
+            if byline.content_type.model == "byline"
+        ),
+        key=lambda row: row[0],
+    )
+    names = dict(
+        Author.objects.filter(pk__in=[f["author_id"] for _p, f in rows]).values_list("pk", "name")
+    )
+    return _byline_text(
+        (names.get(f["author_id"], "?"), f.get("job_title", ""), f.get("organisation", ""))
+        for _p, f in rows
+    )
 
 
 def _version_text(field, value):

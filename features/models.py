@@ -16,6 +16,7 @@ from taggit.models import Tag
 from . import files, images
 from .bylines import Credit, byline_parts, byline_text, describe_role
 from .files import DownloadFileField
+from .formatting import local_datetime
 from .images import CheckedImageField
 from .sanitise import clean_html, html_to_text
 
@@ -640,6 +641,7 @@ class PreviewLink(models.Model):
     )  # fmt: skip
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField(
+        "expires at (UK time)",
         default=default_preview_expiry,
         help_text="UK time. The link stops working after this (7 days unless changed).",
     )
@@ -686,7 +688,7 @@ class PreviewLinkUse(models.Model):
         ordering = ["-used_at"]
 
     def __str__(self):
-        return f"{self.link} used {self.used_at:%Y-%m-%d %H:%M}"
+        return f"{self.link} used {local_datetime(self.used_at)}"
 
 
 # Every saved version keeps the whole feature and its byline. What a revert may change

@@ -3,7 +3,7 @@ import re
 from django.conf import settings
 from django.db.models import F, Prefetch
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -124,8 +124,10 @@ def render_preview(request, feature, link=None):
 def preview_link(request, token):
     """A preview for someone without an account; bad, expired and revoked links are 404."""
     link = PreviewLink.from_token(token)
-    if link is None:
+    if link is None or link.feature.status == Status.WITHDRAWN:
         raise Http404("No such preview.")
+    if link.feature.is_live:
+        return redirect(link.feature)
     PreviewLinkUse.objects.create(
         link=link,
         ip_address=request.META.get("REMOTE_ADDR") or None,

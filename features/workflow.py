@@ -100,6 +100,13 @@ def may_edit(user, feature):
     return is_writer(user) and feature.status == Status.DRAFT and is_own(feature, user)
 
 
+def may_delete(feature):
+    """Only work that has never been published may be deleted; the rest is unpublished."""
+    return feature.status in {Status.DRAFT, Status.IN_REVIEW} and not (
+        feature.pk and feature.transitions.filter(to_status=Status.PUBLISHED).exists()
+    )
+
+
 def may_preview(user, feature):
     """Staff who may edit a feature, or who wrote it, may see it before it is live."""
     if not (user.is_authenticated and user.is_active and user.is_staff):
@@ -121,6 +128,13 @@ def refusal(feature, user, name):
         return f"Only editors can {action.label.lower()}."
     if name == "submit" and not (is_editor(user) or (is_writer(user) and is_own(feature, user))):
         return "Writers can submit only their own features."
+    if name == "withdraw" and not feature.is_live:
+        return "This feature has not gone live, so there is nothing to withdraw: unpublish it."
+    if name == "publish" and feature.submitted_by_id is None and feature.created_by_id == user.pk:
+        return (
+            "You wrote this feature: submit it for review so that another editor publishes "
+            "it, or submit it and force publish with a reason."
+        )
     if name == "approve" and not feature.needs_approval:
         return "This feature does not need approval."
     if name in {"publish", "approve"} and feature.submitted_by_id == user.pk:

@@ -2,6 +2,7 @@ import re
 from datetime import timedelta
 
 from django.db import connection
+from django.db.models import F
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -91,7 +92,7 @@ class EditConflictTests(TestCase):
 
     def test_a_race_after_the_check_is_still_caught(self):
         """The version check in save_model is one conditional UPDATE: a race loses."""
-        from features.admin import EditConflict, FeatureAdmin
+        from features.admin import FeatureAdmin
 
         url = change_url(self.feature)
         self.client.force_login(self.alice)
@@ -109,7 +110,6 @@ class EditConflictTests(TestCase):
         finally:
             FeatureAdmin.save_model = original_save
         assert response.status_code == 409
-        assert issubclass(EditConflict, Exception)
         self.feature.refresh_from_db()
         assert self.feature.title == "Original title"
 
@@ -193,11 +193,19 @@ class HistoryTests(TestCase):
 
     def test_compare_with_bad_parameters_is_404(self):
         url = reverse("admin:features_feature_compare", args=[self.feature.pk])
-        other = make_feature("Other", status=Status.DRAFT)
-        for params in [{}, {"a": "x", "b": "1"}, {"a": "999999", "b": "999998"}]:
+        other = make_feature("Other", status=Status.DRAFT, authors=[make_author()])
+        other_url = change_url(other)
+        data = change_form_data(self.client, other_url)
+        data["title"] = "Other, saved"
+        assert self.client.post(other_url, data).status_code == 302
+        foreign = Version.objects.get_for_object(other).first()
+        mine = self.versions()[0]
+        for params in [
+            {}, {"a": "x", "b": "1"}, {"a": "999999", "b": "999998"}, {"a": "²", "b": "1"},
+            {"a": "9" * 30, "b": "1"}, {"a": mine.pk, "b": foreign.pk},
+        ]:  # fmt: skip
             with self.subTest(params=params):
                 assert self.client.get(url, params).status_code == 404
-        assert other.pk  # versions of another feature are not found here either
 
     def test_revert_restores_old_text_and_is_itself_recorded(self):
         older = self.versions()[-1]
@@ -219,9 +227,36 @@ class HistoryTests(TestCase):
         self.feature.refresh_from_db()
         revert_url = reverse("admin:features_feature_revision", args=[self.feature.pk, older.pk])
         data = change_form_data(self.client, revert_url)
-        self.client.post(revert_url, data)
+        assert self.client.post(revert_url, data).status_code == 302
         self.feature.refresh_from_db()
-        assert self.feature.status == Status.IN_REVIEW
+        assert self.feature.title == "Second title"  # the revert happened...
+        assert self.feature.status == Status.IN_REVIEW  # ...and the workflow state stayed
+
+    def test_a_stale_revert_shows_the_conflict_page(self):
+        older = self.versions()[-1]
+        revert_url = reverse("admin:features_feature_revision", args=[self.feature.pk, older.pk])
+        data = change_form_data(self.client, revert_url)
+        Feature.objects.filter(pk=self.feature.pk).update(version=F("version") + 1)
+        response = self.client.post(revert_url, data)
+        assert response.status_code == 409
+        self.feature.refresh_from_db()
+        assert self.feature.title == "Third title"
+
+    def test_bad_revision_addresses_are_404(self):
+        for url in [
+            f"/admin/features/feature/abc/history/{self.versions()[0].pk}/",
+            f"/admin/features/feature/{self.feature.pk}/history/999999/",
+        ]:
+            with self.subTest(url=url):
+                assert self.client.get(url).status_code == 404
+
+    def test_deleted_features_cannot_be_recovered_around_the_workflow(self):
+        from django.urls import NoReverseMatch
+
+        with self.assertRaises(NoReverseMatch):
+            reverse("admin:features_feature_recoverlist")
+        response = self.client.get("/admin/features/feature/recover/", follow=True)
+        assert response.redirect_chain[-1][0] == reverse("admin:index")
 
 
 class ChangelistTests(TestCase):
@@ -303,6 +338,8 @@ class AttentionTests(TestCase):
                      "?state=in_review", "?state=scheduled", "?approval=needed",
                      "?review=overdue"]:  # fmt: skip
             self.assertContains(response, text)
+        assert re.search(r"Going live soon</a>: \d{1,2} \w+ \d{4}, \d\d:\d\d (GMT|BST)",
+                         response.content.decode())  # fmt: skip
         self.assertNotContains(response, "Far future")
         self.assertContains(response, change_url(review))
 
@@ -317,12 +354,17 @@ class AttentionTests(TestCase):
 
 
 class AdminTimeZoneTests(TestCase):
-    def test_readonly_times_on_the_change_form_name_their_zone(self):
+    def test_every_time_on_the_change_form_names_its_zone(self):
         editor = make_user(group="Editors")
-        feature = make_feature("Timed", authors=[make_author()])
+        feature = make_feature("Timed", authors=[make_author()], review_by=timezone.localdate())
+        workflow.unpublish(feature, by=editor)
+        feature.refresh_from_db()
+        workflow.publish(feature, by=make_user(group="Editors"))
         self.client.force_login(editor)
         html = self.client.get(change_url(feature)).content.decode()
-        assert re.search(r"\d{2}:\d{2} (GMT|BST)", html)
+        times = re.findall(r"\d{1,2} \w+ \d{4}, \d\d:\d\d( GMT| BST)?", html)
+        assert len(times) >= 4  # publish, first published, two log entries
+        assert all(times), "a time without its zone"
 
     def test_transition_log_is_shown_newest_first(self):
         editor = make_user(group="Editors")
@@ -408,3 +450,152 @@ class OriginalDateTests(TestCase):
         self.client.force_login(other)
         url = reverse("admin:features_feature_workflow", args=[feature.pk, "publish"])
         self.assertNotContains(self.client.get(url), "On its original date")
+
+
+class ReviewFindingsTests(TestCase):
+    """Edges of the workflow found in review: each was a way to lose or leak something."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.editor = make_user("ed", group="Editors")
+        cls.other_editor = make_user("other", group="Editors")
+        cls.writer = make_user("wri", group="Writers")
+        cls.author = make_author("Ann Lee", job_title="Writer", organisation="The Trust")
+
+    def test_conflict_page_shows_byline_roles_typed_in_the_inline(self):
+        feature = make_feature("Roles", status=Status.DRAFT, authors=[self.author])
+        self.client.force_login(self.editor)
+        data = change_form_data(self.client, change_url(feature))
+        Feature.objects.filter(pk=feature.pk).update(version=F("version") + 1)
+        data["bylines-0-job_title"] = "Guest Editor"
+        response = self.client.post(change_url(feature), data)
+        assert response.status_code == 409
+        self.assertContains(response, "Ann Lee (Guest Editor", status_code=409)
+        self.assertContains(response, "not saved either", status_code=409)
+
+    def test_a_writer_whose_draft_was_submitted_meanwhile_sees_their_text(self):
+        feature = make_feature(
+            "Writer's draft", status=Status.DRAFT, created_by=self.writer, authors=[self.author]
+        )
+        self.client.force_login(self.writer)
+        data = change_form_data(self.client, change_url(feature))
+        data["body"] = "<p>My careful new paragraph.</p>"
+        workflow.submit(feature, by=self.editor)
+        response = self.client.post(change_url(feature), data)
+        assert response.status_code == 409
+        self.assertContains(response, "My careful new paragraph.", status_code=409)
+
+    def test_reverting_a_published_feature_is_a_major_change(self):
+        feature = make_feature("Claim", body="<p>Original claim.</p>", authors=[self.author])
+        self.client.force_login(self.editor)
+        data = change_form_data(self.client, change_url(feature))
+        data.update(body="<p>Corrected claim.</p>", update_note="Corrected the claim")
+        assert self.client.post(change_url(feature), data).status_code == 302
+        data = change_form_data(self.client, change_url(feature))
+        data.update(body="<p>Corrected again.</p>", update_note="Second correction")
+        assert self.client.post(change_url(feature), data).status_code == 302
+        older = Version.objects.get_for_object(feature)[1]
+        revert_url = reverse("admin:features_feature_revision", args=[feature.pk, older.pk])
+        data = change_form_data(self.client, revert_url)
+        response = self.client.post(revert_url, data)
+        assert response.status_code == 200  # refused: a note is needed
+        assert "update_note" in response.context["adminform"].form.errors
+        data["update_note"] = "Restored the first correction"
+        assert self.client.post(revert_url, data).status_code == 302
+        feature.refresh_from_db()
+        assert feature.body == "<p>Corrected claim.</p>"
+        assert feature.change_note == "Restored the first correction"
+
+    def test_a_revert_keeps_byline_roles_fixed_at_publication(self):
+        feature = make_feature("Roles kept", status=Status.DRAFT, authors=[self.author])
+        self.client.force_login(self.editor)
+        data = change_form_data(self.client, change_url(feature))
+        data["title"] = "Roles kept (draft 2)"
+        assert self.client.post(change_url(feature), data).status_code == 302
+        workflow.submit(feature, by=self.other_editor)
+        workflow.publish(feature, by=self.editor)
+        self.author.job_title = "Chief Executive"
+        self.author.save()
+        older = Version.objects.get_for_object(feature).last()
+        revert_url = reverse("admin:features_feature_revision", args=[feature.pk, older.pk])
+        data = change_form_data(self.client, revert_url)
+        data["update_note"] = "Back to the first title"
+        assert self.client.post(revert_url, data).status_code == 302
+        assert Feature.objects.get(pk=feature.pk).byline == "Ann Lee, Writer at the Trust"
+
+    def test_a_scheduled_feature_cannot_be_withdrawn_only_unpublished(self):
+        feature = make_feature(
+            "Embargoed", publish_at=timezone.now() + timedelta(days=1), authors=[self.author]
+        )
+        with self.assertRaises(workflow.WorkflowError):
+            workflow.withdraw(feature, by=self.editor, notice="Never mind")
+        assert self.client.get(feature.get_absolute_url()).status_code == 404
+
+    def test_editing_a_scheduled_feature_asks_for_no_change_note(self):
+        feature = make_feature(
+            "Not yet out", publish_at=timezone.now() + timedelta(days=1), authors=[self.author]
+        )
+        self.client.force_login(self.editor)
+        data = change_form_data(self.client, change_url(feature))
+        data["standfirst"] = "A better standfirst."
+        assert self.client.post(change_url(feature), data).status_code == 302
+        feature.refresh_from_db()
+        assert feature.last_major_update_at is None
+
+    def test_an_editor_cannot_publish_their_own_unsubmitted_draft_alone(self):
+        feature = make_feature(
+            "Mine", status=Status.DRAFT, created_by=self.editor, authors=[self.author]
+        )
+        with self.assertRaises(workflow.WorkflowError):
+            workflow.publish(feature, by=self.editor)
+        workflow.publish(feature, by=self.other_editor)
+        assert Feature.objects.get(pk=feature.pk).is_live
+
+    def test_writers_posting_editor_bulk_actions_change_nothing(self):
+        feature = make_feature("Live one", authors=[self.author])
+        withdrawn = make_feature("Gone one", status=Status.WITHDRAWN)
+        self.client.force_login(self.writer)
+        url = reverse("admin:features_feature_changelist")
+        for action, target in [("approve_selected", feature), ("unpublish_selected", feature),
+                               ("restore_selected", withdrawn)]:  # fmt: skip
+            with self.subTest(action=action):
+                before = Feature.objects.filter(pk=target.pk).values().get()
+                self.client.post(url, {"action": action, "_selected_action": [target.pk]})
+                assert Feature.objects.filter(pk=target.pk).values().get() == before
+
+    def test_published_features_cannot_be_deleted_from_the_admin(self):
+        feature = make_feature("Out there", authors=[self.author])
+        self.client.force_login(self.editor)
+        url = reverse("admin:features_feature_delete", args=[feature.pk])
+        assert self.client.post(url, {"post": "yes"}).status_code == 403
+        workflow.unpublish(feature, by=self.editor)
+        assert self.client.post(url, {"post": "yes"}).status_code == 403  # it was published
+        assert Feature.objects.filter(pk=feature.pk).exists()
+
+    def test_bad_filter_values_are_not_errors(self):
+        self.client.force_login(self.editor)
+        url = reverse("admin:features_feature_changelist")
+        for query in ["author=" + "9" * 30, "author=²", "state=nonsense"]:
+            with self.subTest(query=query):
+                assert self.client.get(f"{url}?{query}").status_code in {200, 302}
+
+    def test_scheduling_far_in_the_future_is_a_form_error(self):
+        feature = make_feature("Far", status=Status.IN_REVIEW, authors=[self.author],
+                               submitted_by=self.writer)  # fmt: skip
+        self.client.force_login(self.editor)
+        url = reverse("admin:features_feature_workflow", args=[feature.pk, "publish"])
+        response = self.client.post(url, {
+            "version": feature.version, "when": "later",
+            "publish_at_0": "31/12/9999", "publish_at_1": "09:00",
+        })  # fmt: skip
+        assert response.status_code == 400
+        self.assertContains(response, "five years", status_code=400)
+        assert Feature.objects.get(pk=feature.pk).status == Status.IN_REVIEW
+
+    def test_conflict_with_tampered_ids_is_not_an_error(self):
+        feature = make_feature("Tamper", status=Status.DRAFT, authors=[self.author])
+        self.client.force_login(self.editor)
+        data = change_form_data(self.client, change_url(feature))
+        data.update({"base_version": "0", "section": "abc", "downloads": ["x"],
+                     "bylines-TOTAL_FORMS": "²", "tags": ["abc"]})  # fmt: skip
+        assert self.client.post(change_url(feature), data).status_code == 409

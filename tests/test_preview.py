@@ -4,7 +4,7 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from features.models import PreviewLink, PreviewLinkUse, Status
+from features.models import Feature, PreviewLink, PreviewLinkUse, Status
 from tests.factories import change_form_data, make_author, make_feature, make_user
 
 
@@ -142,9 +142,26 @@ class PreviewLinkTests(TestCase):
         html = self.client.get(url).content.decode()
         assert "Preview links for people without an account" not in html
         data = change_form_data(self.client, url)
+        expiry = timezone.localtime(timezone.now() + timedelta(days=3))
         data.update({
             "preview_links-TOTAL_FORMS": "1", "preview_links-INITIAL_FORMS": "0",
             "preview_links-0-note": "sneaky",
+            "preview_links-0-expires_at_0": expiry.strftime("%d/%m/%Y"),
+            "preview_links-0-expires_at_1": expiry.strftime("%H:%M:%S"),
         })  # fmt: skip
-        self.client.post(url, data)
-        assert not PreviewLink.objects.filter(feature=own).exists()
+        response = self.client.post(url, data)
+        assert response.status_code == 302  # the writer's own edit is saved...
+        assert not PreviewLink.objects.filter(feature=own).exists()  # ...the link is not
+
+    def test_a_link_to_a_withdrawn_feature_is_404_and_to_a_live_one_redirects(self):
+        link = self.make_link()
+        Feature.objects.filter(pk=self.feature.pk).update(
+            status=Status.WITHDRAWN, withdrawn_at=timezone.now()
+        )
+        assert self.client.get(link.get_absolute_url()).status_code == 404
+        Feature.objects.filter(pk=self.feature.pk).update(
+            status=Status.PUBLISHED, publish_at=timezone.now(), withdrawn_at=None
+        )
+        response = self.client.get(link.get_absolute_url())
+        assert response.status_code == 302
+        assert response["Location"] == self.feature.get_absolute_url()

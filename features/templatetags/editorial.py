@@ -47,7 +47,17 @@ def attention(user):
             False,
         ),
     ]
-    return [
-        {"title": title, "items": list(queryset[:10]), "url": url, "show_time": show_time}
-        for title, queryset, url, show_time in panels
-    ]
+    shown = 10
+    result = []
+    for title, queryset, url, show_time in panels:
+        items = list(queryset[: shown + 1])
+        result.append(
+            {
+                "title": title,
+                "items": items[:shown],
+                "more": len(items) > shown,
+                "url": url,
+                "show_time": show_time,
+            }
+        )
+    return result
