@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check setup migrate demo clean
+.PHONY: run serve test lint check setup migrate demo clean
 
 run: setup migrate
 	$(BIN)/python manage.py collectstatic --noinput -v0
@@ -13,6 +13,12 @@ run: setup migrate
 	$(BIN)/python manage.py demo_users --address http://$(HOST):$(PORT)
 	@echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production-style: gunicorn with newsroom/gunicorn.conf.py. Configure it with the
+# environment (docs/deploy.md); with no DJANGO_DEBUG=false it runs the development settings.
+serve: setup migrate
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/gunicorn -c newsroom/gunicorn.conf.py
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

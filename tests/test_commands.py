@@ -90,5 +90,8 @@ class DemoUsersTests(TestCase):
         editor = get_user_model().objects.get(username="editor")
         assert editor.check_password(second_password)
         assert editor.is_staff and editor.groups.filter(name="Editors").exists()
-        assert self.client.login(username="editor", password=second_password)
+        response = self.client.post(
+            "/admin/login/", {"username": "editor", "password": second_password, "next": "/admin/"}
+        )
+        assert response.status_code == 302
         assert self.client.get("/admin/").status_code == 200
