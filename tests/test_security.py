@@ -46,6 +46,17 @@ class ProductionSettingsTests(SimpleTestCase):
         assert result.returncode == 0, result.stdout + result.stderr
         assert "no issues" in result.stdout
 
+    def test_a_bucket_in_the_environment_puts_uploads_on_s3(self):
+        result = manage(
+            "shell", "-c",
+            "from django.core.files.storage import storages; "
+            "from django.conf import settings; s = storages['default']; "
+            "print(type(s).__name__, s.bucket_name, settings.SERVE_MEDIA)",
+            AWS_STORAGE_BUCKET_NAME="newsroom-media", AWS_S3_REGION_NAME="eu-west-2",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split()[-3:] == ["S3Storage", "newsroom-media", "False"]
+
     def test_production_refuses_to_start_with_the_development_key(self):
         result = manage("check", DJANGO_DEBUG="false", DJANGO_ALLOWED_HOSTS="news.example.org")
         assert result.returncode != 0
