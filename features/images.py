@@ -8,6 +8,7 @@ field, so a page shows a <picture> without a query or a storage call per image.
 
 import io
 import logging
+import secrets
 from pathlib import PurePosixPath
 
 from django import forms
@@ -95,8 +96,9 @@ def clean_image(field_file):
                 _encode(cleaned, image_format, output)
     finally:
         field_file.seek(0)
+    # A random part keeps the address of an unpublished feature's image unguessable.
     stem = slugify(PurePosixPath(field_file.name).stem)[:80] or "image"
-    name = get_valid_filename(stem + EXTENSIONS[image_format])
+    name = get_valid_filename(f"{stem}-{secrets.token_hex(4)}{EXTENSIONS[image_format]}")
     return name, output.getvalue(), image_format
 
 
