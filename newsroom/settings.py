@@ -299,6 +299,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("NEWSROOM_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("NEWSROOM_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "newsroom.middleware.locked_out"
 AXES_CLIENT_IP_CALLABLE = "newsroom.middleware.client_ip"
 # How many proxies (load balancers) stand in front of the app and add X-Forwarded-For.

@@ -95,3 +95,23 @@ class DemoUsersTests(TestCase):
         )
         assert response.status_code == 302
         assert self.client.get("/admin/").status_code == 200
+
+
+class SeedBulkTests(TestCase):
+    def test_creates_n_live_features_with_drafts_scheduled_bylines_and_tags(self):
+        output = run("seed_bulk", "--features", "200", "--verbosity", "0")
+        assert "Created 200 live features, 10 drafts and 2 scheduled." in output
+        assert Feature.objects.live().count() == 200
+        assert Feature.objects.filter(status=Status.DRAFT).count() == 10
+        assert sum(f.is_scheduled for f in Feature.objects.filter(status=Status.PUBLISHED)) == 2
+        feature = Feature.objects.live().first()
+        assert 1 <= feature.bylines.count() <= 3 and 1 <= feature.tags.count() <= 3
+        assert feature.body_text and feature.byline
+        # The pages work on what it made.
+        assert self.client.get("/features/", {"page": "last"}).status_code == 200
+        assert self.client.get(feature.get_absolute_url()).status_code == 200
+
+    def test_running_twice_adds_more_without_clashing(self):
+        run("seed_bulk", "--features", "50", "--verbosity", "0")
+        run("seed_bulk", "--features", "50", "--verbosity", "0")
+        assert Feature.objects.live().count() == 100
