@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test lint check setup migrate demo clean
+.PHONY: run serve test bench lint check setup migrate demo clean
 
 run: setup migrate
 	$(BIN)/python manage.py collectstatic --noinput -v0
@@ -22,6 +22,11 @@ serve: setup migrate
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The benchmark (bench/run.py; needs wrk: apt-get install wrk). BENCH_ARGS="--features 100000",
+# "--uncached", "--smoke"; with DATABASE_URL/REDIS_URL set it uses PostgreSQL and Redis.
+bench: setup
+	$(BIN)/python bench/run.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL)_bench) $(if $(REDIS_URL),--redis-url $(REDIS_URL)) $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,12 +1,14 @@
 """What a downloadable file really is: its type from its content, its size, its pages."""
 
 import logging
+import os
 import zipfile
 from pathlib import PurePosixPath
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage, storages
 from django.db import models
 from django.utils.text import get_valid_filename, slugify
 
@@ -54,6 +56,9 @@ def sniff_type(fileobj, name=""):
 ZIP_ERRORS = (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, OSError)
 
 
+MARKUP_MARKS = (b"<!doctype", b"<html", b"<svg", b"<?xml", b"<script", b"<body", b"<iframe")
+
+
 def _zip_type(fileobj):
     """OpenDocument and Office files are ZIP archives; their members say which."""
     try:
@@ -83,9 +88,10 @@ def _looks_like_text(head):
         # A multi-byte character cut at the end of the sample is still text.
         if error.start < len(head) - 4:
             return False
-    stripped = head.lstrip().lower()
-    # HTML and SVG are text, but never something we serve as a download.
-    return not stripped.startswith((b"<!doctype", b"<html", b"<svg", b"<?xml", b"<script"))
+    # HTML, SVG and XML are text, but never something we offer as a download: look for
+    # their marks anywhere in the first part, past any byte-order mark or comment.
+    lowered = head.lower()
+    return not any(mark in lowered for mark in MARKUP_MARKS)
 
 
 EXTENSIONS = {
@@ -137,6 +143,25 @@ class DownloadFormField(forms.FileField):
         return upload
 
 
+class PrivateStorage(FileSystemStorage):
+    """Files kept off MEDIA_URL: served only through the download view, which checks them."""
+
+    def __init__(self, **kwargs):
+        super().__init__(base_url=None, **kwargs)
+
+    @property
+    def base_location(self):
+        return settings.PRIVATE_MEDIA_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
+def downloads_storage():
+    return storages["downloads"]
+
+
 class DownloadFileField(models.FileField):
     """A download's file: checked by content when uploaded through a form."""
 
@@ -148,6 +173,7 @@ def image_mime_type(field_file):
     """'image/jpeg' and so on, read from the image itself."""
     from PIL import Image, UnidentifiedImageError
 
+    was_closed = field_file.closed
     try:
         field_file.open("rb")
         with Image.open(field_file) as image:
@@ -155,7 +181,10 @@ def image_mime_type(field_file):
     except (UnidentifiedImageError, OSError, ValueError):
         return ""
     finally:
-        field_file.seek(0)
+        if was_closed:
+            field_file.close()
+        else:
+            field_file.seek(0)
 
 
 def pdf_page_count(fileobj):

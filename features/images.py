@@ -75,6 +75,7 @@ def clean_image(field_file):
     The image re-encoded without its metadata (location, camera, comments), turned the way
     its EXIF orientation says, under a safe file name. Returns (name, bytes, format).
     """
+    was_closed = field_file.closed
     field_file.open("rb")
     try:
         with Image.open(field_file) as image:
@@ -88,6 +89,8 @@ def clean_image(field_file):
                 cleaned.load()
             output = io.BytesIO()
             if animated:
+                for frame in frames:
+                    frame.info.clear()
                 cleaned.save(
                     output, "GIF", save_all=True, append_images=frames[1:],
                     loop=image.info.get("loop", 0), duration=image.info.get("duration", 100),
@@ -95,7 +98,10 @@ def clean_image(field_file):
             else:
                 _encode(cleaned, image_format, output)
     finally:
-        field_file.seek(0)
+        if was_closed:
+            field_file.close()
+        else:
+            field_file.seek(0)
     # A random part keeps the address of an unpublished feature's image unguessable.
     stem = slugify(PurePosixPath(field_file.name).stem)[:80] or "image"
     name = get_valid_filename(f"{stem}-{secrets.token_hex(4)}{EXTENSIONS[image_format]}")
@@ -109,7 +115,8 @@ def _frames(image):
 
 
 def _encode(image, image_format, output):
-    """Save without metadata: no exif, icc, xmp or text chunks are passed on."""
+    """Save without metadata: no exif, icc, xmp, comments or text chunks are passed on."""
+    image.info.clear()
     if image_format == "JPEG":
         image.convert("RGB").save(output, "JPEG", quality=88, optimize=True, progressive=True)
     elif image_format == "PNG":
@@ -137,7 +144,9 @@ def make_renditions(name, data):
             return {"animated": True, "width": image.width, "height": image.height}
         image.load()
         width, height = image.size
-        widths = [w for w in RENDITION_WIDTHS if w < width] + [min(width, RENDITION_WIDTHS[-1])]
+        widths = [w for w in RENDITION_WIDTHS if w < width]
+        if min(width, RENDITION_WIDTHS[-1]) not in widths:
+            widths.append(min(width, RENDITION_WIDTHS[-1]))
         alpha = has_alpha(image)
         fallback_type = "image/png" if alpha else "image/jpeg"
         base = PurePosixPath("renditions") / PurePosixPath(name).parent / PurePosixPath(name).stem
@@ -191,7 +200,8 @@ def process(field_file):
         return make_renditions(field_file.name, data)
     except (OSError, ValueError) as error:
         logger.warning("Could not make renditions of %s: %s", field_file.name, error)
-        return {}
+        # Recorded, so later saves do not clean and copy the image again.
+        return {"failed": True}
 
 
 class CheckedImageFormField(forms.ImageField):

@@ -161,6 +161,7 @@ class Download(models.Model):
     )
     file = DownloadFileField(
         upload_to="downloads/%Y/%m/",
+        storage=files.downloads_storage,
         help_text="PDF, Word, Excel, OpenDocument, CSV, plain text or ZIP. Replacing the file "
         "keeps this download's address; the earlier file stays listed as an earlier version.",
     )
@@ -312,7 +313,7 @@ class DownloadVersion(models.Model):
     """An earlier file of a download, kept at its own address when the file was replaced."""
 
     download = models.ForeignKey(Download, on_delete=models.CASCADE, related_name="versions")
-    file = models.FileField(upload_to="downloads/%Y/%m/")
+    file = models.FileField(upload_to="downloads/%Y/%m/", storage=files.downloads_storage)
     mime_type = models.CharField(max_length=120, blank=True)
     size = models.PositiveBigIntegerField(null=True)
     page_count = models.PositiveIntegerField(null=True)

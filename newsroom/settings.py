@@ -113,7 +113,10 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
+if os.environ.get("NEWSROOM_CACHE") == "dummy":
+    # Every cache switched off: the benchmark's "uncached" runs measure the views alone.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+elif REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -179,8 +182,21 @@ if AWS_STORAGE_BUCKET_NAME:
 else:
     DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 
+# Download files never sit under MEDIA_URL: drafts and scheduled ones must not be
+# reachable, so every file goes through the download view, which checks and counts it.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("DJANGO_PRIVATE_MEDIA_ROOT", BASE_DIR / "private"))
+if AWS_STORAGE_BUCKET_NAME:
+    DOWNLOADS_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**DEFAULT_STORAGE["OPTIONS"], "location": "private", "default_acl": "private",
+                    "querystring_auth": True, "custom_domain": None, "object_parameters": {}},
+    }  # fmt: skip
+else:
+    DOWNLOADS_STORAGE = {"BACKEND": "features.files.PrivateStorage"}
+
 STORAGES = {
     "default": DEFAULT_STORAGE,
+    "downloads": DOWNLOADS_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

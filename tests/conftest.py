@@ -17,9 +17,11 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 def media_root():
     """Uploaded files go to a temporary folder, removed after the run."""
     folder = tempfile.mkdtemp(prefix="newsroom-media-")
-    with override_settings(MEDIA_ROOT=folder):
+    private = tempfile.mkdtemp(prefix="newsroom-private-")
+    with override_settings(MEDIA_ROOT=folder, PRIVATE_MEDIA_ROOT=private):
         yield folder
     shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(private, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
