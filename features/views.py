@@ -1,6 +1,7 @@
 import re
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import F, Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +25,7 @@ from .models import (
     Status,
     live_tags,
 )
+from .pagination import UncountedPaginator
 from .search import search
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -46,9 +48,10 @@ def live_features():
 
 
 class FeaturePageMixin:
-    """Paginated lists of live features."""
+    """Paginated lists of live features, never counted (see features/pagination.py)."""
 
     paginate_by = settings.NEWSROOM["FEATURES_PER_PAGE"]
+    paginator_class = UncountedPaginator
     context_object_name = "features"
 
     def get_queryset(self):
@@ -210,7 +213,10 @@ class TagView(FeaturePageMixin, ListView):
 
 
 class SearchView(FeaturePageMixin, ListView):
+    """Search results are counted: readers expect to be told how many there are."""
+
     template_name = "features/search.html"
+    paginator_class = Paginator
 
     def get_queryset(self):
         # Control characters (NUL above all, which PostgreSQL refuses) are dropped.
