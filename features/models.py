@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core import signing
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -50,12 +50,12 @@ class LiveQuerySet(models.QuerySet):
 class AuthorQuerySet(models.QuerySet):
     def with_live_features(self):
         """Authors the public may see: those credited on a live feature."""
-        return self.filter(pk__in=Feature.objects.live().values("bylines__author"))
+        return self.filter(Exists(Feature.objects.live().filter(bylines__author=OuterRef("pk"))))
 
 
 def live_tags():
     """Tags the public may see: those on a live feature."""
-    return Tag.objects.filter(pk__in=Feature.objects.live().values("tags"))
+    return Tag.objects.filter(Exists(Feature.objects.live().filter(tags=OuterRef("pk"))))
 
 
 class FeatureManager(models.Manager.from_queryset(LiveQuerySet)):
@@ -466,6 +466,12 @@ class Feature(models.Model):
                 name="feature_section_live_idx",
             ),
             models.Index(fields=["status", "publish_at"], name="feature_status_idx"),
+            # Feeds ask when a feature last left them.
+            models.Index(
+                fields=["-left_public_at"],
+                condition=Q(left_public_at__isnull=False),
+                name="feature_left_public_idx",
+            ),
         ]
 
     def __str__(self):

@@ -25,7 +25,7 @@ from .models import (
     Status,
     live_tags,
 )
-from .pagination import UncountedPaginator
+from .pagination import ArchivePaginator
 from .search import search
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -51,8 +51,16 @@ class FeaturePageMixin:
     """Paginated lists of live features, never counted (see features/pagination.py)."""
 
     paginate_by = settings.NEWSROOM["FEATURES_PER_PAGE"]
-    paginator_class = UncountedPaginator
+    paginator_class = ArchivePaginator
     context_object_name = "features"
+
+    def paginate_queryset(self, queryset, page_size):
+        before, after = self.request.GET.get("before"), self.request.GET.get("after")
+        if self.paginator_class is not ArchivePaginator or not (before or after):
+            return super().paginate_queryset(queryset, page_size)
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.page_before(before) if before else paginator.page_after(after)
+        return paginator, page, page.object_list, True
 
     def get_queryset(self):
         # Lists show title, standfirst and byline: the body stays in the database.
