@@ -669,6 +669,19 @@ class DownloadAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     inlines = [DownloadVersionInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Once public, a download's address is permanent: its slug no longer changes.
+        if obj is not None and (obj.is_live or obj.left_public_at or obj.versions.exists()):
+            return [*self.readonly_fields, "slug"]
+        return self.readonly_fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return (
+            {}
+            if "slug" in self.get_readonly_fields(request, obj)
+            else super().get_prepopulated_fields(request, obj)
+        )
+
     @admin.display(description="what readers get")
     def summary(self, download):
         return download.summary if download.pk else "Worked out from the file when saved."

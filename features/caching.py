@@ -102,7 +102,7 @@ class PublicPageCacheMiddleware:
             logger.error("Page cache unavailable, serving from the database: %s", error)
             return self.get_response(request)
         if cached is not None:
-            return self.rebuild(cached)
+            return self.rebuild(cached, timeout)
         response = self.get_response(request)
         if key and self.cacheable_response(response):
             max_age = min(settings.NEWSROOM["PAGE_MAX_AGE"], timeout)
@@ -168,10 +168,14 @@ class PublicPageCacheMiddleware:
         return (response.status_code, list(response.items()), response.content)
 
     @staticmethod
-    def rebuild(frozen):
+    def rebuild(frozen, seconds_left):
+        """The stored page, its max-age cut to what is left before the next go-live."""
         status, headers, content = frozen
         response = HttpResponse(content, status=status)
         for name, value in headers:
             response[name] = value
+        if "max-age=" in response.get("Cache-Control", ""):
+            stored = int(response["Cache-Control"].split("max-age=")[1].split(",")[0])
+            patch_cache_control(response, max_age=min(stored, seconds_left))
         response["X-Cache"] = "hit"
         return response

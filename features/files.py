@@ -66,7 +66,9 @@ def _zip_type(fileobj):
         names = archive.namelist()
         declared = ""
         if "mimetype" in names:
-            declared = archive.read("mimetype").decode("ascii", "replace").strip()
+            # Only the first bytes: a "mimetype" member could inflate to gigabytes.
+            with archive.open("mimetype") as member:
+                declared = member.read(100).decode("ascii", "replace").strip()
     except ZIP_ERRORS:
         return "application/zip"
     finally:
@@ -80,14 +82,21 @@ def _zip_type(fileobj):
 
 
 def _looks_like_text(head):
-    if b"\x00" in head:
+    """UTF-8, UTF-16 with its byte-order mark, or Windows-1252 (what Excel's CSV export is)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head[2:].decode("utf-16-le" if head[:2] == b"\xff\xfe" else "utf-16-be",
+                               "ignore").encode()  # fmt: skip
+    if any(byte < 32 and byte not in (9, 10, 12, 13) for byte in head):
         return False
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as error:
         # A multi-byte character cut at the end of the sample is still text.
         if error.start < len(head) - 4:
-            return False
+            try:
+                head.decode("cp1252")
+            except UnicodeDecodeError:
+                return False
     # HTML, SVG and XML are text, but never something we offer as a download: look for
     # their marks anywhere in the first part, past any byte-order mark or comment.
     lowered = head.lower()

@@ -44,13 +44,21 @@ def validate_image(upload):
         upload.seek(0)
         with Image.open(upload) as image:
             image_format, (width, height) = image.format, image.size
-            if width * height > max_pixels:
+            if image_format not in ALLOWED_FORMATS:
                 raise ValidationError(
-                    f"This image is {width} × {height} pixels, more than the "
+                    f"{image_format} images are not accepted. Upload a JPEG, PNG, WebP or GIF.",
+                    code="format",
+                )
+            frames = getattr(image, "n_frames", 1)
+            if width * height * frames > max_pixels:
+                raise ValidationError(
+                    f"This image is {width} × {height} pixels"
+                    f"{f' in {frames} frames' if frames > 1 else ''}, more than the "
                     f"{max_pixels // 1_000_000} million allowed. Make it smaller and try again.",
                     code="too_many_pixels",
                 )
-            image.verify()
+            # Decode every pixel now: a damaged file is refused here, not stored as it came.
+            image.load()
     except Image.DecompressionBombError as error:
         raise ValidationError(
             "This image claims an enormous number of pixels and was refused.",
@@ -81,6 +89,7 @@ def clean_image(field_file):
         with Image.open(field_file) as image:
             image_format = image.format
             animated = getattr(image, "is_animated", False)
+            icc_profile = image.info.get("icc_profile")
             if animated:
                 frames = list(_frames(image))
                 cleaned = frames[0]
@@ -89,6 +98,8 @@ def clean_image(field_file):
                 cleaned.load()
             output = io.BytesIO()
             if animated:
+                # Animations are kept as GIFs, whatever they came as.
+                image_format = "GIF"
                 for frame in frames:
                     frame.info.clear()
                 cleaned.save(
@@ -96,7 +107,7 @@ def clean_image(field_file):
                     loop=image.info.get("loop", 0), duration=image.info.get("duration", 100),
                 )  # fmt: skip
             else:
-                _encode(cleaned, image_format, output)
+                _encode(cleaned, image_format, output, icc_profile)
     finally:
         if was_closed:
             field_file.close()
@@ -114,15 +125,21 @@ def _frames(image):
         yield image.convert("RGBA")
 
 
-def _encode(image, image_format, output):
-    """Save without metadata: no exif, icc, xmp, comments or text chunks are passed on."""
+def _encode(image, image_format, output, icc_profile=None):
+    """
+    Save without metadata: no exif, xmp, comments or text chunks are passed on. The colour
+    profile is kept (it says nothing about anyone, and without it colours shift).
+    """
     image.info.clear()
+    colour = {"icc_profile": icc_profile} if icc_profile else {}
     if image_format == "JPEG":
-        image.convert("RGB").save(output, "JPEG", quality=88, optimize=True, progressive=True)
+        image.convert("RGB").save(
+            output, "JPEG", quality=88, optimize=True, progressive=True, **colour
+        )
     elif image_format == "PNG":
-        image.save(output, "PNG", optimize=True)
+        image.save(output, "PNG", optimize=True, **colour)
     elif image_format == "WEBP":
-        image.save(output, "WEBP", quality=85)
+        image.save(output, "WEBP", quality=85, **colour)
     else:
         image.save(output, "GIF")
 

@@ -55,7 +55,9 @@ class AuthorQuerySet(models.QuerySet):
 
 def live_tags():
     """Tags the public may see: those on a live feature."""
-    return Tag.objects.filter(Exists(Feature.objects.live().filter(tags=OuterRef("pk"))))
+    return Tag.objects.filter(Exists(Feature.objects.live().filter(tags=OuterRef("pk")))).exclude(
+        slug=""
+    )
 
 
 class FeatureManager(models.Manager.from_queryset(LiveQuerySet)):
@@ -201,6 +203,7 @@ class Download(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=Status.PUBLISHED) | Q(publish_at__isnull=False),
                 name="download_published_has_publish_at",
+                violation_error_message="A published download needs its “publish at” time.",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=Status.values), name="download_status_valid"
@@ -508,6 +511,10 @@ class Feature(models.Model):
         feature = super().from_db(db, field_names, values)
         # The page cache needs to know whether a save changes what the public sees.
         feature._loaded_status = feature.__dict__.get("status")
+        feature._loaded_section_id = feature.__dict__.get("section_id")
+        feature._loaded_live = {"status", "publish_at"} <= feature.__dict__.keys() and (
+            feature.is_live
+        )
         return feature
 
     def hero_picture(self):

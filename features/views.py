@@ -1,4 +1,5 @@
 import re
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -251,7 +252,7 @@ class DownloadListView(ListView):
 def download_file(request, slug):
     """Serve the current file of a live download, counted, as an attachment."""
     download = get_object_or_404(Download.objects.live(), slug=slug)
-    response = serve_file(download.file, download.mime_type)
+    response = serve_file(download.file, download.mime_type, download.slug)
     if request.method == "GET":  # a HEAD request (a feed reader checking) is not a download
         Download.objects.filter(pk=download.pk).update(download_count=F("download_count") + 1)
     return response
@@ -265,19 +266,20 @@ def download_version(request, slug, pk):
         download__slug=slug,
         pk=pk,
     )
-    return serve_file(version.file, version.mime_type)
+    return serve_file(version.file, version.mime_type, f"{slug}-earlier-version")
 
 
-def serve_file(field_file, mime_type):
+def serve_file(field_file, mime_type, name):
     """A stored file as an attachment of its real type, never sniffed or run as a page."""
     try:
         handle = field_file.open("rb")
     except FileNotFoundError as error:
         raise Http404("The file of this download is missing.") from error
+    extension = PurePosixPath(field_file.name).suffix
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=field_file.name.rsplit("/", 1)[-1],
+        filename=f"{name}{extension}",
         content_type=mime_type or "application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"

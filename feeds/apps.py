@@ -14,3 +14,5 @@ class FeedsConfig(AppConfig):
         # The "News feeds" page lists the organisation's other feeds.
         post_save.connect(bump, sender=ExternalFeed, dispatch_uid="pages-externalfeed-saved")
         post_delete.connect(bump, sender=ExternalFeed, dispatch_uid="pages-externalfeed-deleted")
+
+        from . import signals  # noqa: F401 - connects the scope-change receivers

@@ -16,6 +16,7 @@ from django.utils.cache import (
     patch_vary_headers,
 )
 from django.utils.feedgenerator import Enclosure, Stylesheet
+from django.utils.html import escape
 from django.utils.http import http_date, quote_etag
 
 from features.models import (
@@ -30,9 +31,13 @@ from features.models import (
 from features.sanitise import absolutise_urls
 
 from .generators import NewsroomAtomFeed, NewsroomRssFeed
+from .models import ScopeChange
+
+# Goes up whenever what the feeds write changes, so every poller fetches the new form once.
+FEED_FORMAT = 2
 
 
-def poll_state(scope, limit):
+def poll_state(scope, limit, scope_key=None):
     """
     What a feed of ``scope`` shows (each item with when it last changed), when an item last
     left it, and when the next scheduled one arrives: three small queries, each an index seek.
@@ -47,6 +52,11 @@ def poll_state(scope, limit):
         .values_list("left_public_at", flat=True)
         .first()
     )
+    if scope_key:
+        moved = (
+            ScopeChange.objects.filter(key=scope_key).values_list("changed_at", flat=True).first()
+        )
+        left = max(filter(None, [left, moved]), default=None)
     upcoming = (
         scope.filter(status=Status.PUBLISHED, publish_at__gt=now)
         .order_by("publish_at")
@@ -114,8 +124,10 @@ class NewsroomFeed(Feed):
         raise NotImplementedError
 
     def etag(self, obj, items):
-        key = repr((type(self).__name__, self.feed_type.__name__, obj and obj.pk, str(obj),
-                    items, self.limit))  # fmt: skip
+        identity = (obj and obj.pk, str(obj), getattr(obj, "slug", ""))
+        key = repr(
+            (FEED_FORMAT, type(self).__name__, self.feed_type.__name__, identity, items, self.limit)
+        )
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 
     def max_age(self, next_change):
@@ -171,7 +183,7 @@ class FeatureFeed(NewsroomFeed):
         return Feature.objects.all()
 
     def poll_state(self, obj):
-        return poll_state(self.scope(obj), self.limit)
+        return poll_state(self.scope(obj), self.limit, obj and f"{self.kind}:{obj.pk}")
 
     def items(self, obj):
         return (
@@ -188,7 +200,11 @@ class FeatureFeed(NewsroomFeed):
         return item.title
 
     def item_description(self, item):
-        return item.standfirst
+        # RSS readers take a description as HTML: the plain standfirst is escaped for them.
+        # (Atom's summary is declared plain text, and written as it is.)
+        if self.feed_type is NewsroomAtomFeed:
+            return item.standfirst
+        return escape(item.standfirst)
 
     def item_pubdate(self, item):
         return item.published_date
@@ -295,7 +311,7 @@ class DownloadsFeed(NewsroomFeed):
         return tag_uri("feed:downloads", "all")
 
     def poll_state(self, obj):
-        return poll_state(Download.objects.all(), self.limit)
+        return poll_state(Download.objects.all(), self.limit, "downloads")
 
     def items(self):
         return Download.objects.live()[: self.limit]
@@ -304,7 +320,12 @@ class DownloadsFeed(NewsroomFeed):
         return item.title
 
     def item_description(self, item):
-        return f"{item.description} ({item.summary})" if item.description else item.summary
+        text = f"{item.description} ({item.summary})" if item.description else item.summary
+        return escape(text)
+
+    def item_link(self, item):
+        # The item's page is the downloads list; only the enclosure fetches the file.
+        return f"{reverse('features:downloads')}#{item.slug}"
 
     def item_pubdate(self, item):
         return item.publish_at

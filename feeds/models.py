@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 
 class ExternalFeed(models.Model):
@@ -19,3 +20,21 @@ class ExternalFeed(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class ScopeChange(models.Model):
+    """
+    When a feed's scope (a section, tag or author, or the downloads) last lost an item in a
+    way its remaining items cannot show: moved to another section, tag or author removed,
+    live download deleted. Feeds put it in their Last-Modified.
+    """
+
+    key = models.CharField(max_length=60, unique=True)
+    changed_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.key} changed {self.changed_at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def mark(cls, key):
+        cls.objects.update_or_create(key=key, defaults={"changed_at": timezone.now()})
