@@ -259,10 +259,11 @@ class HtmlTitleTests(TestCase):
         output = io.StringIO()
         call_command("import_feed", str(FEEDS / "html-titles.xml"), verbosity=2, stdout=output)
         titles = dict(Feature.objects.values_list("source_id", "title"))
+        # Ids that are not addresses are qualified with the feed's own address.
         assert titles == {
-            "t1": "Bold & more",
-            "t2": "Emphasis and a spaced title",
-            "t3": "Fish & chips",
+            "https://markup.example.org/#t1": "Bold & more",
+            "https://markup.example.org/#t2": "Emphasis and a spaced title",
+            "https://markup.example.org/#t3": "Fish & chips",
         }
         # The fourth item repeats the third's guid: it is the same item.
         assert output.getvalue().splitlines() == [
@@ -373,3 +374,25 @@ class UrlImportTests(TestCase):
         with self.assertRaises(CommandError) as caught:
             run(f"{self.address}/missing.xml")
         assert "Could not fetch" in str(caught.exception) and "404" in str(caught.exception)
+
+
+class TwoSitesTests(TestCase):
+    def test_two_feeds_with_the_same_bare_guid_both_import_with_absolute_links(self):
+        import tempfile
+
+        make_section("News")
+        for site in ["https://one.example.org/", "https://two.example.org/"]:
+            rss = (
+                '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+                f"<link>{site}</link><description>D</description><item><title>Post</title>"
+                f'<link>{site}posts/1</link><guid isPermaLink="false">1</guid>'
+                '<description>&lt;a href="/more"&gt;more&lt;/a&gt; '
+                '&lt;img src="pic.jpg" alt="p"&gt;</description></item></channel></rss>'
+            )
+            with tempfile.NamedTemporaryFile("w", suffix=".xml", delete=False) as handle:
+                handle.write(rss)
+            call_command("import_feed", handle.name, stdout=io.StringIO())
+        bodies = list(Feature.objects.order_by("pk").values_list("body", flat=True))
+        assert len(bodies) == 2
+        assert 'href="https://one.example.org/more"' in bodies[0]
+        assert 'src="https://two.example.org/posts/pic.jpg"' in bodies[1]

@@ -19,7 +19,7 @@ from django.utils.html import linebreaks
 from django.utils.text import slugify
 
 from features.models import Author, Byline, Feature, Section, Status
-from features.sanitise import html_to_text
+from features.sanitise import absolutise_urls, html_to_text
 
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 DATE_KEYS = ("published", "updated")
@@ -101,13 +101,14 @@ class Command(BaseCommand):
             )
         summary = entry.get("summary_detail")
         standfirst = text_of(summary, is_atom)
-        body = body_of(entry)
+        # Links and images in the old site's text must keep pointing at the old site.
+        body = absolutise_urls(body_of(entry), entry.get("link") or feed.feed.get("link") or "")
         authors = names([author.get("name") for author in entry.get("authors") or []])
         if not authors and is_atom:
             # An Atom entry without authors has its feed's (RFC 4287, 4.2.1).
             authors = names([author.get("name") for author in feed.feed.get("authors") or []])
         return Item(
-            source_id=source_id(entry, title, publish_at),
+            source_id=source_id(entry, title, publish_at, feed_key(feed)),
             title=title,
             standfirst=shorten(standfirst or html_to_text(body), 600),
             body=body,
@@ -206,15 +207,25 @@ def entry_date(entry):
     return None
 
 
-def source_id(entry, title, publish_at):
-    """The item's own id, else its link, else a hash of its title and date."""
+def source_id(entry, title, publish_at, feed_key=""):
+    """
+    The item's own id, else its link, else a hash of its title and date. An id that is not
+    an address ("1", "post-7") is only unique within its feed, so the feed's own is added.
+    """
     value = (entry.get("id") or entry.get("link") or "").strip()
+    if value and ":" not in value and feed_key:
+        value = f"{feed_key}#{value}"
     if not value:
         stamp = publish_at.isoformat() if publish_at else ""
         value = "sha256:" + hashlib.sha256(f"{title}\n{stamp}".encode()).hexdigest()
     elif len(value) > Feature._meta.get_field("source_id").max_length:
         value = "sha256:" + hashlib.sha256(value.encode()).hexdigest()
     return value
+
+
+def feed_key(feed):
+    """The feed's own id or address, to qualify item ids that are not addresses."""
+    return (feed.feed.get("id") or feed.feed.get("link") or "").strip()
 
 
 def names(values):
