@@ -12,9 +12,11 @@ pages are served from the database and the failure is logged.
 
 import hashlib
 import logging
+import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Min
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
@@ -37,12 +39,21 @@ NEVER_BEFORE = 0  # stored when nothing is scheduled
 
 
 def bump(**kwargs):
-    """Empty the page cache everywhere: public content has changed."""
+    """
+    Empty the page cache everywhere: public content has changed. It happens when the
+    change is committed: emptied any earlier, a reader's request could store the old page
+    again under the new generation.
+    """
+    transaction.on_commit(_next_generation, robust=True)
+
+
+def _next_generation():
     try:
-        if not cache.add(GENERATION, 1, timeout=None):
+        # A fresh counter starts from the clock, so it never meets keys of an old one.
+        if not cache.add(GENERATION, time.time_ns() // 1000, timeout=None):
             cache.incr(GENERATION)
-    except ValueError:  # the counter expired between add and incr
-        cache.set(GENERATION, 1, timeout=None)
+    except ValueError:  # the counter vanished between add and incr
+        cache.set(GENERATION, time.time_ns() // 1000, timeout=None)
     except CACHE_ERRORS as error:
         logger.error("Could not empty the page cache: %s", error)
 
@@ -94,20 +105,22 @@ class PublicPageCacheMiddleware:
 
     def __call__(self, request):
         if not self.cacheable_request(request):
-            return self.get_response(request)
+            response = self.get_response(request)
+            self.add_cache_control(request, response)
+            return response
         try:
             key, timeout = self.lookup(request)
             cached = cache.get(key) if key else None
         except CACHE_ERRORS as error:
             logger.error("Page cache unavailable, serving from the database: %s", error)
-            return self.get_response(request)
+            response = self.get_response(request)
+            self.add_cache_control(request, response)
+            return response
         if cached is not None:
             return self.rebuild(cached, timeout)
         response = self.get_response(request)
+        self.add_cache_control(request, response)
         if key and self.cacheable_response(response):
-            max_age = min(settings.NEWSROOM["PAGE_MAX_AGE"], timeout)
-            if "Cache-Control" not in response:
-                patch_cache_control(response, public=True, max_age=max_age)
             try:
                 cache.set(key, self.freeze(response), timeout=timeout)
             except CACHE_ERRORS as error:
@@ -117,13 +130,30 @@ class PublicPageCacheMiddleware:
         return response
 
     @staticmethod
-    def cacheable_request(request):
-        if not settings.NEWSROOM["PAGE_CACHE"]:
-            return False
-        if request.method != "GET" or request.path.startswith(NEVER_CACHED):
+    def public_request(request):
+        if request.method not in {"GET", "HEAD"} or request.path.startswith(NEVER_CACHED):
             return False
         # Anyone with a session may be staff: they never read from or write to the cache.
         return settings.SESSION_COOKIE_NAME not in request.COOKIES
+
+    def cacheable_request(self, request):
+        return (
+            settings.NEWSROOM["PAGE_CACHE"]
+            and request.method == "GET"
+            and self.public_request(request)
+        )
+
+    def add_cache_control(self, request, response):
+        """Public pages tell browsers and CDNs how long they may keep them, cache or no cache."""
+        if "Cache-Control" in response or not self.public_request(request):
+            return
+        if not self.cacheable_response(response):
+            return
+        moment = next_go_live()
+        max_age = settings.NEWSROOM["PAGE_MAX_AGE"]
+        if moment:
+            max_age = max(0, min(max_age, int((moment - timezone.now()).total_seconds())))
+        patch_cache_control(response, public=True, max_age=max_age)
 
     @staticmethod
     def cacheable_response(response):
@@ -141,7 +171,7 @@ class PublicPageCacheMiddleware:
         """The cache key of this request's page, and how long it may be kept."""
         generation = cache.get(GENERATION)
         if generation is None:
-            bump()
+            _next_generation()
             generation = cache.get(GENERATION)
             if generation is None:
                 return None, 0
@@ -151,16 +181,17 @@ class PublicPageCacheMiddleware:
         if go_live is None:
             moment = next_go_live()
             go_live = moment.timestamp() if moment else NEVER_BEFORE
-            cache.set(go_live_key, go_live, timeout=None)
+            cache.set(go_live_key, go_live, timeout=settings.NEWSROOM["PAGE_CACHE_SECONDS"])
         if go_live and go_live <= now:
             # A scheduled item has just gone live: every page may show it.
-            bump()
+            _next_generation()
             return None, 0
         timeout = settings.NEWSROOM["PAGE_CACHE_SECONDS"]
         if go_live:
             timeout = max(1, min(timeout, int(go_live - now)))
         variant = "page" if "text/html" in request.headers.get("Accept", "") else "data"
-        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+        # The whole address: pages carry absolute links for the host and scheme asked for.
+        digest = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
         return f"pages:{generation}:{variant}:{digest}", timeout
 
     @staticmethod

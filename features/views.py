@@ -284,6 +284,8 @@ def serve_file(field_file, mime_type, name):
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # Every download is checked and counted here: no cache or CDN may answer for us.
+    patch_cache_control(response, private=True, no_store=True)
     return response
 
 

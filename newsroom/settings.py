@@ -188,7 +188,7 @@ PRIVATE_MEDIA_ROOT = Path(os.environ.get("DJANGO_PRIVATE_MEDIA_ROOT", BASE_DIR /
 if AWS_STORAGE_BUCKET_NAME:
     DOWNLOADS_STORAGE = {
         "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {**DEFAULT_STORAGE["OPTIONS"], "location": "private", "default_acl": "private",
+        "OPTIONS": {**DEFAULT_STORAGE["OPTIONS"], "location": "private",
                     "querystring_auth": True, "custom_domain": None, "object_parameters": {}},
     }  # fmt: skip
 else:
@@ -224,7 +224,10 @@ NEWSROOM = {
     "FEED_ITEMS": int(os.environ.get("NEWSROOM_FEED_ITEMS", "20")),
     # Public pages: seconds browsers and CDNs may keep them, and our own cache keeps them
     # (both cut short by the next scheduled go-live; our cache is emptied on any change).
-    "PAGE_CACHE": env_bool("NEWSROOM_PAGE_CACHE", True),
+    # On by default only where the cache is shared by every process: Redis, or the one
+    # process of the development server. Several gunicorn workers with local memory would
+    # each keep their own copy and could not all be emptied.
+    "PAGE_CACHE": env_bool("NEWSROOM_PAGE_CACHE", bool(REDIS_URL) or DEBUG),
     "PAGE_MAX_AGE": int(os.environ.get("NEWSROOM_PAGE_MAX_AGE", "60")),
     "PAGE_CACHE_SECONDS": int(os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", "600")),
     # Uploaded images: the largest file and the most pixels accepted.

@@ -64,7 +64,9 @@ class PageCacheTests(TestCase):
         self.warm()
         for url in PAGES:
             assert b"Orchard harvest" not in self.get(url).content, url
-        workflow.publish(draft, by=self.editor)
+        # The cache is emptied when the change is committed (here, at the block's end).
+        with self.captureOnCommitCallbacks(execute=True):
+            workflow.publish(draft, by=self.editor)
         for url in PAGES:
             if url in {"/feeds/", "/sitemap.xml"}:
                 continue  # these list sections, tags and addresses, not titles
@@ -74,8 +76,9 @@ class PageCacheTests(TestCase):
 
     def test_editing_live_content_shows_at_the_next_request(self):
         self.warm()
-        self.live.title = "Orchard open day moved"
-        self.live.save()
+        with self.captureOnCommitCallbacks(execute=True):
+            self.live.title = "Orchard open day moved"
+            self.live.save()
         for url in PAGES:
             if url in {"/feeds/", "/sitemap.xml", "/search/?q=orchard"}:
                 continue
@@ -91,10 +94,11 @@ class PageCacheTests(TestCase):
             self.warm()
             for url in ["/", "/features/", "/feeds/latest.rss"]:
                 assert target.title.encode() in self.get(url).content
-            if step == "unpublish":
-                workflow.unpublish(target, by=self.editor)
-            else:
-                workflow.withdraw(target, by=self.editor, notice="Out of date.")
+            with self.captureOnCommitCallbacks(execute=True):
+                if step == "unpublish":
+                    workflow.unpublish(target, by=self.editor)
+                else:
+                    workflow.withdraw(target, by=self.editor, notice="Out of date.")
             for url in ["/", "/features/", "/feeds/latest.rss", "/sections/news/"]:
                 with self.subTest(step=step, url=url):
                     assert target.title.encode() not in self.get(url).content
@@ -129,9 +133,14 @@ class PageCacheTests(TestCase):
     def test_staff_never_get_cached_pages_and_never_fill_the_cache(self):
         draft = make_feature("Orchard secrets", section=self.section, status=Status.DRAFT,
                              authors=[self.author])  # fmt: skip
+        assert self.get("/")["X-Cache"] == "miss"
+        assert self.get("/")["X-Cache"] == "hit"  # the page is in the cache...
         self.client.force_login(self.editor)
         staff_page = self.get("/")
-        assert "X-Cache" not in staff_page
+        assert "X-Cache" not in staff_page  # ...but staff are not served from it
+        from django.core.cache import cache
+
+        cache.clear()
         preview = self.get(draft.get_absolute_url())
         assert b"Preview" in preview.content and "X-Cache" not in preview
         self.client.logout()
@@ -203,6 +212,45 @@ class CacheDownTests(TestCase):
 
     def test_saving_content_while_the_cache_is_down_is_logged_not_an_error(self):
         section = make_section("News")
-        with self.assertLogs("features.caching", level="ERROR"):
+        with self.assertLogs("features.caching", level="ERROR"), \
+                self.captureOnCommitCallbacks(execute=True):  # fmt: skip
             feature = make_feature("Saved anyway", section=section)
         assert Feature.objects.filter(pk=feature.pk).exists()
+
+
+@pytest.mark.page_cache
+class CommitOrderTests(TestCase):
+    def test_the_cache_is_emptied_only_when_the_change_is_committed(self):
+        """A reader between the save and the commit must not store the old page anew."""
+        section = make_section("News")
+        feature = make_feature("Before", section=section, authors=[make_author()])
+        self.client.get("/features/")
+        with self.captureOnCommitCallbacks(execute=False) as pending:
+            feature.title = "After"
+            feature.save()
+            # Not yet committed: the cache still holds the page it had.
+            assert self.client.get("/features/")["X-Cache"] == "hit"
+        assert pending  # the emptying waits for the commit
+        for callback in pending:
+            callback()
+        response = self.client.get("/features/")
+        assert response["X-Cache"] == "miss" and b"After" in response.content
+
+
+class CacheControlWithoutTheCacheTests(TestCase):
+    """Pages tell CDNs how long to keep them even when our own cache is off or down."""
+
+    def test_pages_send_cache_control_with_the_page_cache_off(self):
+        make_feature("Visible", publish_at=timezone.now() - timedelta(hours=1))
+        make_feature("Soon", publish_at=timezone.now() + timedelta(seconds=30))
+        for url in ["/", "/features/", "/downloads/"]:
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                max_age = int(response["Cache-Control"].split("max-age=")[1].split(",")[0])
+                assert "public" in response["Cache-Control"] and max_age <= 30
+
+    def test_file_downloads_may_not_be_kept_by_any_cache(self):
+        from tests.factories import make_download
+
+        response = self.client.get(make_download("Plan").get_absolute_url())
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]

@@ -3,6 +3,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -56,6 +57,25 @@ class ProductionSettingsTests(SimpleTestCase):
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
         assert result.stdout.split()[-3:] == ["S3Storage", "newsroom-media", "False"]
+
+    def test_production_settings_trust_the_balancer_and_redirect_plain_http(self):
+        script = (
+            "from django.test import Client; c = Client(); "
+            "r = c.get('/robots.txt'); print(r.status_code, r['Location']); "
+            "r = c.get('/robots.txt', headers={'X-Forwarded-Proto': 'https'}); "
+            "print(r.status_code, r['Strict-Transport-Security']); "
+            "print(c.get('/healthz').status_code)"
+        )
+        database = Path(tempfile.mkdtemp()) / "check.sqlite3"
+        env = {**PRODUCTION, "DJANGO_ALLOWED_HOSTS": "testserver",
+               "DATABASE_URL": f"sqlite:///{database}"}  # fmt: skip
+        assert manage("migrate", "-v0", **env).returncode == 0
+        result = manage("shell", "-c", script, **env)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.split("\n")
+        assert lines[-4] == "301 https://testserver/robots.txt"
+        assert lines[-3].startswith("200 max-age=31536000; includeSubDomains; preload")
+        assert lines[-2] == "200"  # the health check answers over plain HTTP
 
     def test_production_refuses_to_start_with_the_development_key(self):
         result = manage("check", DJANGO_DEBUG="false", DJANGO_ALLOWED_HOSTS="news.example.org")

@@ -428,13 +428,15 @@ class QueryCountTests(TestCase):
     """Every public page costs the same number of queries for 3 features as for 30."""
 
     expected = {
-        "/": 4,
-        "/features/": 3,
-        "/sections/news/": 4,
-        "/authors/ann-lee/": 5,
-        "/tags/leadership/": 5,
-        "/search/?q=story": 4,
-        "/downloads/": 4,
+        # Each count includes two index seeks for the next scheduled go-live, which the
+        # Cache-Control header must not outlast.
+        "/": 6,
+        "/features/": 5,
+        "/sections/news/": 6,
+        "/authors/ann-lee/": 7,
+        "/tags/leadership/": 7,
+        "/search/?q=story": 6,
+        "/downloads/": 6,
     }
 
     @classmethod
@@ -481,9 +483,9 @@ class QueryCountTests(TestCase):
         )
         for download_number in range(4):
             big.downloads.add(make_download(f"File {download_number}"))
-        with self.assertNumQueries(5):
+        with self.assertNumQueries(7):
             self.client.get(small.get_absolute_url())
-        with self.assertNumQueries(5):
+        with self.assertNumQueries(7):
             self.client.get(big.get_absolute_url())
 
 
