@@ -46,10 +46,30 @@ def sniff_type(fileobj, name=""):
     if head.startswith(b"PK\x03\x04"):
         return _zip_type(fileobj)
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "application/vnd.ms-excel" if name.lower().endswith(".xls") else "application/msword"
+        return _ole_type(fileobj)
     if _looks_like_text(head):
         return "text/csv" if name.lower().endswith(".csv") else "text/plain"
     return "application/octet-stream"
+
+
+# Old Office files are OLE compound files; the names of their streams (in UTF-16) say what
+# they hold: a Word document has "WordDocument", an Excel workbook "Workbook" (or "Book").
+OLE_STREAMS = [
+    ("WordDocument".encode("utf-16-le"), "application/msword"),
+    ("Workbook".encode("utf-16-le"), "application/vnd.ms-excel"),
+    ("Book\x00".encode("utf-16-le"), "application/vnd.ms-excel"),
+]
+
+
+def _ole_type(fileobj, limit=64 * 1024 * 1024):
+    """Word or Excel by the streams a compound file holds; anything else is refused."""
+    fileobj.seek(0)
+    data = fileobj.read(limit)
+    fileobj.seek(0)
+    for stream, mime_type in OLE_STREAMS:
+        if stream in data:
+            return mime_type
+    return "application/x-ole-storage"
 
 
 # What a damaged archive can raise while it is read.

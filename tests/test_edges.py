@@ -185,3 +185,19 @@ class WorkflowStillWorks(TestCase):
                                submitted_by=other)  # fmt: skip
         workflow.publish(feature, by=editor)
         assert Feature.objects.live().filter(pk=feature.pk).exists()
+
+
+class OldOfficeFileTests(TestCase):
+    def test_compound_files_are_judged_by_their_streams_not_their_names(self):
+        from features.files import sniff_type
+
+        header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500
+        word = header + "WordDocument".encode("utf-16-le") + b"\x00" * 100
+        excel = header + "Workbook".encode("utf-16-le") + b"\x00" * 100
+        other = header + "Msi".encode("utf-16-le") + b"\x00" * 100
+        cases = [(word, "report.xls", "application/msword"),
+                 (excel, "report.doc", "application/vnd.ms-excel"),
+                 (other, "setup.doc", "application/x-ole-storage")]  # fmt: skip
+        for data, name, expected in cases:
+            with self.subTest(name=name):
+                assert sniff_type(io.BytesIO(data), name) == expected
