@@ -14,7 +14,6 @@ from django_prose_editor.widgets import AdminProseEditorWidget
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 from taggit.models import Tag
-from taggit.utils import parse_tags
 
 from . import workflow
 from .admin_filters import (
@@ -101,6 +100,7 @@ class PreviewLinkInline(admin.TabularInline):
     model = PreviewLink
     form = PreviewLinkForm
     extra = 0
+    view_on_site = False
     fields = ["note", "expires_at", "address", "state", "use_summary", "revoke"]
     readonly_fields = ["address", "state", "use_summary"]
     verbose_name = "preview link"
@@ -195,7 +195,7 @@ class FeatureAdminForm(forms.ModelForm):
                         "Blockquote": True, "HardBreak": True, "HorizontalRule": True,
                         "Link": {"protocols": ["http", "https", "mailto", "tel"]},
                         "Table": True, "TableRow": True, "TableHeader": True,
-                        "TableCell": True, "HTML": True, "Typographic": True,
+                        "TableCell": True, "HTML": True, "SpecialCharacters": True,
                     }
                 },
             )
@@ -219,7 +219,12 @@ class FeatureAdminForm(forms.ModelForm):
                 "(Submit, Publish, …). Nothing was saved.",
                 code="workflow_owned",
             )
-        new_tags = parse_tags(cleaned.get("new_tags", ""))
+        # Commas separate tags; spaces belong to them ("Clinical quality" is one tag).
+        new_tags = list(
+            dict.fromkeys(
+                name.strip() for name in cleaned.get("new_tags", "").split(",") if name.strip()
+            )
+        )
         unnamed = [name for name in new_tags if not Tag().slugify(name)]
         if unnamed:
             self.add_error(

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import TemplateView
 
 from . import views
 
@@ -20,4 +21,9 @@ urlpatterns = [
     ),
     path("search/", views.SearchView.as_view(), name="search"),
     path("preview/<str:token>/", views.preview_link, name="preview"),
+    path(
+        "accessibility/",
+        TemplateView.as_view(template_name="features/accessibility.html"),
+        name="accessibility",
+    ),
 ]

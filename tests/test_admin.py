@@ -395,7 +395,7 @@ class FeatureFormTests(TestCase):
 
         data = change_form_data(self.client, self.url)
         data["tags"] = [str(Tag.objects.get(name="Existing").pk)]
-        data["new_tags"] = "Fresh idea, Another"
+        data["new_tags"] = "Fresh idea, Another, Fresh idea"
         assert self.client.post(self.url, data).status_code == 302
         names = sorted(tag.name for tag in Feature.objects.get(pk=self.feature.pk).tags.all())
         assert names == ["Another", "Existing", "Fresh idea"]
