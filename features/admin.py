@@ -579,17 +579,8 @@ class FeatureAdmin(VersionAdmin):
         self._bulk(request, queryset, "restore", "Restored to draft:")
 
 
-@admin.register(Transition)
-class TransitionAdmin(admin.ModelAdmin):
-    """The audit trail: read only, filterable."""
-
-    list_display = ["when", "feature", "action_label", "from_status", "to_status", "actor",
-                    "comment"]  # fmt: skip
-    list_filter = ["action", "to_status", "from_status", "actor"]
-    list_select_related = ["feature", "actor"]
-    search_fields = ["feature__title", "comment"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records kept by the system: to be read and filtered, never written by hand."""
 
     def has_add_permission(self, request):
         return False
@@ -599,6 +590,19 @@ class TransitionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Transition)
+class TransitionAdmin(ReadOnlyAdmin):
+    """The audit trail: read only, filterable."""
+
+    list_display = ["when", "feature", "action_label", "from_status", "to_status", "actor",
+                    "comment"]  # fmt: skip
+    list_filter = ["action", "to_status", "from_status", "actor"]
+    list_select_related = ["feature", "actor"]
+    search_fields = ["feature__title", "comment"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
 
     @admin.display(description="when (UK)", ordering="created_at")
     def when(self, transition):
@@ -610,7 +614,7 @@ class TransitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PreviewLinkUse)
-class PreviewLinkUseAdmin(admin.ModelAdmin):
+class PreviewLinkUseAdmin(ReadOnlyAdmin):
     list_display = ["used", "link", "ip_address", "user_agent"]
     list_filter = ["link__feature"]
     list_select_related = ["link__feature"]
@@ -620,15 +624,6 @@ class PreviewLinkUseAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return workflow.is_editor(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="used (UK)", ordering="used_at")
     def used(self, use):

@@ -47,6 +47,18 @@ class LiveQuerySet(models.QuerySet):
         return self.filter(status=Status.PUBLISHED, publish_at__lte=timezone.now())
 
 
+class Publishable:
+    """The same rule as LiveQuerySet.live(), for one row already in hand."""
+
+    @property
+    def is_live(self):
+        return (
+            self.status == Status.PUBLISHED
+            and self.publish_at is not None
+            and self.publish_at <= timezone.now()
+        )
+
+
 class AuthorQuerySet(models.QuerySet):
     def with_live_features(self):
         """Authors the public may see: those credited on a live feature."""
@@ -152,7 +164,7 @@ class DownloadCategory(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class Download(models.Model):
+class Download(Publishable, models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(
         max_length=200, unique=True, help_text="Part of the permanent address of this download."
@@ -303,14 +315,6 @@ class Download(models.Model):
         """'PDF, 2 pages, 340 KB': what a reader gets by following the link."""
         return files.summarise(self.mime_type, self.page_count, self.size)
 
-    @property
-    def is_live(self):
-        return (
-            self.status == Status.PUBLISHED
-            and self.publish_at is not None
-            and self.publish_at <= timezone.now()
-        )
-
 
 class DownloadVersion(models.Model):
     """An earlier file of a download, kept at its own address when the file was replaced."""
@@ -339,7 +343,7 @@ class DownloadVersion(models.Model):
         return files.summarise(self.mime_type, self.page_count, self.size)
 
 
-class Feature(models.Model):
+class Feature(Publishable, models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(
         max_length=200, unique=True, help_text="The last part of the feature's address."
@@ -497,14 +501,6 @@ class Feature(models.Model):
 
     def get_absolute_url(self):
         return reverse("features:detail", kwargs={"slug": self.slug})
-
-    @property
-    def is_live(self):
-        return (
-            self.status == Status.PUBLISHED
-            and self.publish_at is not None
-            and self.publish_at <= timezone.now()
-        )
 
     @classmethod
     def from_db(cls, db, field_names, values):
