@@ -649,7 +649,6 @@ class PublicPageAccessibilityTests(BrowserTestCase):
             )
             if measured["scrollWidth"] > width or measured["overflowing"]:
                 problems.append((path, measured))
-            assert measured["fontSize"] >= 16, (path, measured)
         assert not problems, f"horizontal scrolling at {width} CSS pixels: {problems}"
 
     def test_pages_reflow_at_320_css_pixels(self):
