@@ -25,7 +25,7 @@ _BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|figcaption|tr|td|th|pre)>|<b
 _WHITESPACE = re.compile(r"\s+")
 
 
-def clean_html(value):
+def clean_html(value, attribute_filter=None):
     """Keep the tags an article needs; drop scripts, event handlers and javascript: URLs."""
     return nh3.clean(
         value or "",
@@ -34,6 +34,7 @@ def clean_html(value):
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
+        attribute_filter=attribute_filter,
     )
 
 
@@ -45,15 +46,7 @@ def absolutise_urls(value, base_url):
             return urljoin(base_url, url)
         return url
 
-    return nh3.clean(
-        value or "",
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=ALLOWED_URL_SCHEMES,
-        link_rel="noopener noreferrer",
-        strip_comments=True,
-        attribute_filter=absolute,
-    )
+    return clean_html(value, attribute_filter=absolute)
 
 
 def html_to_text(value):
