@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.html import format_html_join
 
 from .models import Author, Status
 
@@ -65,11 +66,35 @@ class ReviewOverdueFilter(admin.SimpleListFilter):
 
 
 class AuthorFilter(admin.SimpleListFilter):
+    """
+    Features by one author, chosen from a list. An archive has thousands of authors, so they
+    are offered in one select box (with the other filters kept in hidden fields), not as a
+    link each.
+    """
+
     title = "author"
     parameter_name = "author"
+    template = "admin/features/author_filter.html"
 
     def lookups(self, request, model_admin):
-        return [(str(author.pk), author.name) for author in Author.objects.only("pk", "name")]
+        return list(Author.objects.order_by("name").values_list("pk", "name"))
+
+    def choices(self, changelist):
+        chosen = self.value() or ""
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (pk, " selected" if str(pk) == chosen else "", name)
+                for pk, name in self.lookup_choices
+            ),
+        )
+        yield {
+            "selected": bool(chosen),
+            "options": options,
+            "keep": [(k, v) for k, v in changelist.params.items() if k != self.parameter_name],
+            "clear": changelist.get_query_string(remove=[self.parameter_name]),
+        }
 
     def queryset(self, request, queryset):
         value = self.value() or ""

@@ -13,6 +13,7 @@ pages are served from the database and the failure is logged.
 import hashlib
 import logging
 import time
+from http import HTTPStatus
 
 from django.conf import settings
 from django.core.cache import cache
@@ -20,8 +21,10 @@ from django.db import transaction
 from django.db.models import Min
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
+from django.http.cookie import parse_cookie
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.http import parse_etags, parse_http_date_safe
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +39,10 @@ except ImportError:  # pragma: no cover - redis is a pinned requirement
 
 NEVER_CACHED = ("/admin/", "/preview/", "/healthz", "/media/", "/static/")
 NEVER_BEFORE = 0  # stored when nothing is scheduled
+
+# The generation this process saw last, and the moment of its next go-live. A generation's
+# go-live never changes: any change that could move it starts a new generation.
+_seen = (None, NEVER_BEFORE)
 
 
 def bump(**kwargs):
@@ -81,6 +88,17 @@ def next_go_live():
     return min(moments) if moments else None
 
 
+def go_live_of(generation):
+    """The moment (a timestamp, or NEVER_BEFORE) of the generation's next go-live."""
+    key = f"pages:{generation}:next-go-live"
+    go_live = cache.get(key)
+    if go_live is None:
+        moment = next_go_live()
+        go_live = moment.timestamp() if moment else NEVER_BEFORE
+        cache.set(key, go_live, timeout=settings.NEWSROOM["PAGE_CACHE_SECONDS"])
+    return go_live
+
+
 def connect():
     """Listen to every model whose changes can show on a public page."""
     from taggit.models import Tag, TaggedItem
@@ -97,51 +115,207 @@ def connect():
             signal.connect(bump, sender=model, dispatch_uid=f"pages-{model.__name__}-{signal}")
 
 
+class Lookup:
+    """What the cache holds for one request: its key, how long it may be kept, the page."""
+
+    __slots__ = ("key", "stored", "timeout")
+
+    def __init__(self, key=None, timeout=0, stored=None):
+        self.key, self.timeout, self.stored = key, timeout, stored
+
+
+# Put in the environ by the WSGI front (CachedPagesApp) so the middleware does not ask again.
+LOOKED_UP = "newsroom.page_cache"
+UNAVAILABLE = Lookup()  # the cache could not be reached
+
+
+def readable_from_cache(environ):
+    """An anonymous GET of a public page: one that may be served from the cache and fill it."""
+    return (
+        settings.NEWSROOM["PAGE_CACHE"]
+        and environ.get("REQUEST_METHOD") == "GET"
+        and not environ.get("PATH_INFO", "").startswith(NEVER_CACHED)
+        and not has_session(environ)
+    )
+
+
+def has_session(environ):
+    """Anyone with a session may be staff: they never read from or write to the cache."""
+    cookies = environ.get("HTTP_COOKIE", "")
+    return settings.SESSION_COOKIE_NAME in cookies and (
+        settings.SESSION_COOKIE_NAME in parse_cookie(cookies)
+    )
+
+
+def address(environ):
+    """
+    The whole address asked for, read from the environ the same way before Django (the
+    WSGI front) and inside it (the middleware): pages carry absolute links for the scheme
+    and host asked for. Django has checked the host against ALLOWED_HOSTS before any page
+    is stored, so an address with a host it refuses is never found.
+    """
+    scheme = environ.get("wsgi.url_scheme", "http")
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, secure = settings.SECURE_PROXY_SSL_HEADER
+        if environ.get(header) is not None:
+            scheme = "https" if environ[header].split(",", 1)[0].strip() == secure else "http"
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+    if settings.USE_X_FORWARDED_HOST and environ.get("HTTP_X_FORWARDED_HOST"):
+        host = environ["HTTP_X_FORWARDED_HOST"]
+    return f"{scheme}://{host}{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+
+
+def lookup(environ):
+    """
+    The page stored for this request, if any. In the steady state this is one round trip
+    to the cache: the current generation is fetched together with the page filed under the
+    generation this process saw last, and the page is used only if the two agree.
+    """
+    global _seen
+    seen, go_live = _seen
+    variant = "page" if "text/html" in environ.get("HTTP_ACCEPT", "") else "data"
+    digest = hashlib.sha256(address(environ).encode("utf-8", "surrogateescape")).hexdigest()
+
+    def key_for(generation):
+        return f"pages:{generation}:{variant}:{digest}"
+
+    found = cache.get_many([GENERATION, key_for(seen)] if seen else [GENERATION])
+    generation = found.get(GENERATION)
+    if generation is None:
+        _next_generation()
+        generation = cache.get(GENERATION)
+        if generation is None:
+            return Lookup()
+    if generation == seen:
+        stored = found.get(key_for(generation))
+    else:
+        go_live = go_live_of(generation)
+        _seen = (generation, go_live)
+        stored = cache.get(key_for(generation))
+    now = timezone.now().timestamp()
+    if go_live and go_live <= now:
+        # A scheduled item has just gone live: every page may show it.
+        _next_generation()
+        return Lookup()
+    timeout = settings.NEWSROOM["PAGE_CACHE_SECONDS"]
+    if go_live:
+        timeout = max(1, min(timeout, int(go_live - now)))
+    return Lookup(key_for(generation), timeout, stored)
+
+
+# What a 304 keeps of the page's headers (RFC 9110, 15.4.5), as Django's own 304s do.
+NOT_MODIFIED_KEEPS = {"cache-control", "content-location", "date", "etag", "expires",
+                      "last-modified", "vary"}  # fmt: skip
+
+
+def answer(environ, found):
+    """
+    The stored page as (status, headers, body): its max-age cut to what is left before the
+    next go-live, or a 304 when the reader already has it.
+    """
+    status, headers, body = found.stored
+    headers = [(name, value) for name, value in headers]
+    for index, (name, value) in enumerate(headers):
+        if name == "Cache-Control" and "max-age=" in value:
+            stored = int(value.split("max-age=")[1].split(",")[0])
+            if found.timeout < stored:
+                value = value.replace(f"max-age={stored}", f"max-age={found.timeout}")
+                headers[index] = (name, value)
+    headers.append(("X-Cache", "hit"))
+    if not_modified(environ, headers):
+        return 304, [(n, v) for n, v in headers if n.lower() in NOT_MODIFIED_KEEPS], b""
+    return status, headers, body
+
+
+def not_modified(environ, headers):
+    """If-None-Match, else If-Modified-Since, against the stored page (RFC 9110, 13.2.2)."""
+    values = {name.lower(): value for name, value in headers}
+    if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is not None:
+        etag = values.get("etag")
+        if not etag:
+            return False
+        wanted = {tag.removeprefix("W/") for tag in parse_etags(if_none_match)}
+        return "*" in wanted or etag.removeprefix("W/") in wanted
+    since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if since and values.get("last-modified"):
+        since, modified = parse_http_date_safe(since), parse_http_date_safe(values["last-modified"])
+        return since is not None and modified is not None and modified <= since
+    return False
+
+
+class CachedPagesApp:
+    """
+    The WSGI front of the page cache: a stored page goes back to an anonymous reader before
+    Django builds a request, runs its middleware or sends its signals, so a page from the
+    cache costs little more than a static file. Everything else, misses included, goes on to
+    Django, whose PublicPageCacheMiddleware stores pages and serves the same hits under the
+    test client and runserver.
+    """
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        if readable_from_cache(environ):
+            try:
+                found = lookup(environ)
+            except CACHE_ERRORS:
+                found = UNAVAILABLE  # the middleware logs it and serves from the database
+            if found.stored is not None:
+                status, headers, body = answer(environ, found)
+                start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+                return [body]
+            environ[LOOKED_UP] = found
+        return self.application(environ, start_response)
+
+
 class PublicPageCacheMiddleware:
-    """Serve anonymous GETs of public pages and feeds from the shared cache."""
+    """
+    Serve anonymous GETs of public pages and feeds from the shared cache, and store them.
+    First in MIDDLEWARE, so what is stored is the page as it leaves Django, every header
+    (security, CSP, ETag) included.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not self.cacheable_request(request):
+        environ = request.META
+        if not readable_from_cache(environ):
             response = self.get_response(request)
             self.add_cache_control(request, response)
             return response
-        try:
-            key, timeout = self.lookup(request)
-            cached = cache.get(key) if key else None
-        except CACHE_ERRORS as error:
-            logger.error("Page cache unavailable, serving from the database: %s", error)
-            response = self.get_response(request)
-            self.add_cache_control(request, response)
+        found = environ.get(LOOKED_UP)
+        if found is None:
+            try:
+                found = lookup(environ)
+            except CACHE_ERRORS as error:
+                found = UNAVAILABLE
+                logger.error("Page cache unavailable, serving from the database: %s", error)
+        elif found is UNAVAILABLE:
+            logger.error("Page cache unavailable, serving from the database")
+        if found.stored is not None:
+            status, headers, body = answer(environ, found)
+            response = HttpResponse(body, status=status)
+            for name, value in headers:
+                response[name] = value
             return response
-        if cached is not None:
-            return self.rebuild(cached, timeout)
         response = self.get_response(request)
         self.add_cache_control(request, response)
-        if key and self.cacheable_response(response):
+        if found.key and self.cacheable_response(response):
+            response["X-Cache"] = "miss"
             try:
-                cache.set(key, self.freeze(response), timeout=timeout)
+                cache.set(found.key, self.freeze(response), timeout=found.timeout)
             except CACHE_ERRORS as error:
                 logger.error("Could not store a page in the cache: %s", error)
-            else:
-                response["X-Cache"] = "miss"
         return response
 
     @staticmethod
     def public_request(request):
         if request.method not in {"GET", "HEAD"} or request.path.startswith(NEVER_CACHED):
             return False
-        # Anyone with a session may be staff: they never read from or write to the cache.
-        return settings.SESSION_COOKIE_NAME not in request.COOKIES
-
-    def cacheable_request(self, request):
-        return (
-            settings.NEWSROOM["PAGE_CACHE"]
-            and request.method == "GET"
-            and self.public_request(request)
-        )
+        return not has_session(request.META)
 
     def add_cache_control(self, request, response):
         """Public pages tell browsers and CDNs how long they may keep them, cache or no cache."""
@@ -167,46 +341,7 @@ class PublicPageCacheMiddleware:
         )
 
     @staticmethod
-    def lookup(request):
-        """The cache key of this request's page, and how long it may be kept."""
-        generation = cache.get(GENERATION)
-        if generation is None:
-            _next_generation()
-            generation = cache.get(GENERATION)
-            if generation is None:
-                return None, 0
-        now = timezone.now().timestamp()
-        go_live_key = f"pages:{generation}:next-go-live"
-        go_live = cache.get(go_live_key)
-        if go_live is None:
-            moment = next_go_live()
-            go_live = moment.timestamp() if moment else NEVER_BEFORE
-            cache.set(go_live_key, go_live, timeout=settings.NEWSROOM["PAGE_CACHE_SECONDS"])
-        if go_live and go_live <= now:
-            # A scheduled item has just gone live: every page may show it.
-            _next_generation()
-            return None, 0
-        timeout = settings.NEWSROOM["PAGE_CACHE_SECONDS"]
-        if go_live:
-            timeout = max(1, min(timeout, int(go_live - now)))
-        variant = "page" if "text/html" in request.headers.get("Accept", "") else "data"
-        # The whole address: pages carry absolute links for the host and scheme asked for.
-        digest = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-        return f"pages:{generation}:{variant}:{digest}", timeout
-
-    @staticmethod
     def freeze(response):
-        return (response.status_code, list(response.items()), response.content)
-
-    @staticmethod
-    def rebuild(frozen, seconds_left):
-        """The stored page, its max-age cut to what is left before the next go-live."""
-        status, headers, content = frozen
-        response = HttpResponse(content, status=status)
-        for name, value in headers:
-            response[name] = value
-        if "max-age=" in response.get("Cache-Control", ""):
-            stored = int(response["Cache-Control"].split("max-age=")[1].split(",")[0])
-            patch_cache_control(response, max_age=min(stored, seconds_left))
-        response["X-Cache"] = "hit"
-        return response
+        """The page as stored: its status, headers (X-Cache set anew) and body."""
+        headers = [(name, value) for name, value in response.items() if name != "X-Cache"]
+        return (response.status_code, headers, response.content)

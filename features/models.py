@@ -460,6 +460,8 @@ class Feature(Publishable, models.Model):
             ),
         ]
         indexes = [
+            # The admin's list of every feature, newest first, and its date drill-down.
+            models.Index(fields=["-publish_at", "-id"], name="feature_publish_at_idx"),
             # live() filters on status and publish_at and orders by publish_at:
             # a partial index holds just the published rows in that order.
             models.Index(

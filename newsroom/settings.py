@@ -62,11 +62,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so the pages it stores are what leaves Django, every header included. In
+    # gunicorn its hits are served even earlier, by the WSGI front (newsroom/wsgi.py).
+    "features.caching.PublicPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # ETags and 304s for every page, cached or not.
     "django.middleware.http.ConditionalGetMiddleware",
-    "features.caching.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -119,7 +121,7 @@ if os.environ.get("NEWSROOM_CACHE") == "dummy":
 elif REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "newsroom.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "newsroom"),
             # A cache that does not answer quickly is treated as down: pages come from
