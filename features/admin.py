@@ -276,7 +276,7 @@ class FeatureAdmin(VersionAdmin):
     actions = ["submit_selected", "publish_selected", "approve_selected", "unpublish_selected",
                "restore_selected"]  # fmt: skip
     change_form_template = "admin/features/feature/change_form.html"
-    change_list_template = "admin/change_list.html"
+    change_list_template = "admin/features/feature/change_list.html"
     object_history_template = "admin/features/feature/object_history.html"
 
     def get_fieldsets(self, request, obj=None):

@@ -81,7 +81,10 @@ class ArchivePaginator(Paginator):
     def page_before(self, cursor):
         """The page of items older than the cursor."""
         moment, pk = parse_cursor(cursor)
-        older = self.object_list.filter(Q(publish_at__lt=moment) | Q(publish_at=moment, pk__lt=pk))
+        # The plain bound is what the index seeks to; the OR settles ties on the same moment.
+        older = self.object_list.filter(publish_at__lte=moment).filter(
+            Q(publish_at__lt=moment) | Q(publish_at=moment, pk__lt=pk)
+        )
         rows = list(older[: self.per_page + 1])
         if not rows:
             raise Http404("There is nothing older.")
@@ -94,7 +97,9 @@ class ArchivePaginator(Paginator):
     def page_after(self, cursor):
         """The page of items newer than the cursor (reading back towards the first page)."""
         moment, pk = parse_cursor(cursor)
-        newer = self.object_list.filter(Q(publish_at__gt=moment) | Q(publish_at=moment, pk__gt=pk))
+        newer = self.object_list.filter(publish_at__gte=moment).filter(
+            Q(publish_at__gt=moment) | Q(publish_at=moment, pk__gt=pk)
+        )
         rows = list(newer.reverse()[: self.per_page + 1])[::-1]
         if not rows:
             raise Http404("There is nothing newer.")

@@ -223,6 +223,8 @@ NEWSROOM = {
     "FEATURES_PER_PAGE": int(os.environ.get("NEWSROOM_FEATURES_PER_PAGE", "12")),
     "HOME_FEATURES": 7,
     "SEARCH_MAX_LENGTH": 200,
+    # Search ranks the newest matches, at most this many (docs/decisions.md, Search).
+    "SEARCH_MATCHES": int(os.environ.get("NEWSROOM_SEARCH_MATCHES", "500")),
     "FEED_ITEMS": int(os.environ.get("NEWSROOM_FEED_ITEMS", "20")),
     # Public pages: seconds browsers and CDNs may keep them, and our own cache keeps them
     # (both cut short by the next scheduled go-live; our cache is emptied on any change).

@@ -1,3 +1,6 @@
+import re
+from pathlib import Path
+
 from django.conf import settings
 from django.test import TestCase, override_settings
 from django.urls import reverse
@@ -18,6 +21,15 @@ class AccessibilityStatementTests(TestCase):
         self.assertContains(response, "Equality Advisory and Support Service")
         self.assertContains(response, "Equality and Human Rights Commission")
         self.assertContains(response, "This statement was prepared on")
+
+    def test_every_test_the_statement_names_exists(self):
+        """The statement claims only what the browser tests check."""
+        page = self.client.get(reverse("features:accessibility")).content.decode()
+        named = re.findall(r"<code>(test_\w+)</code>", page)
+        tests = (Path(__file__).parent / "test_browser.py").read_text()
+        assert len(named) >= 6
+        for name in named:
+            assert f"def {name}(self" in tests, name
 
     def test_statement_gives_the_configured_contact_email(self):
         newsroom = {**settings.NEWSROOM, "CONTACT_EMAIL": "access@example.gov.uk"}

@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import TestCase
 
@@ -26,6 +27,27 @@ class SearchTests(TestCase):
 
     def test_title_and_body_matches_are_found_and_drafts_are_not(self):
         assert set(self.results("orchards")) == {self.in_title, self.in_body}
+
+    def test_a_word_in_very_many_features_ranks_only_the_newest_matches(self):
+        from datetime import timedelta
+
+        from django.test import override_settings
+        from django.utils import timezone
+
+        now = timezone.now()
+        section = self.in_title.section
+        newest = [
+            make_feature(f"Orchard diary {n}", section=section, publish_at=now - timedelta(hours=n))
+            for n in range(1, 4)
+        ]
+        with override_settings(NEWSROOM={**settings.NEWSROOM, "SEARCH_MATCHES": 3}):
+            response = self.client.get("/search/", {"q": "orchard"})
+        assert set(response.context["features"]) == set(newest)
+        self.assertContains(response, "3 or more results for “orchard”")
+        self.assertContains(response, "Showing the 3 newest, most relevant first.")
+        few = self.client.get("/search/", {"q": "quiet"})
+        self.assertContains(few, "1 result for “quiet”")
+        self.assertNotContains(few, "or more results")
 
     def test_a_later_edit_is_searchable_at_once(self):
         self.in_body.body = "<p>Now about beehives.</p>"
