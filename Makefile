@@ -24,7 +24,8 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The benchmark (bench/run.py; needs wrk: apt-get install wrk). BENCH_ARGS="--features 100000",
-# "--uncached", "--smoke"; with DATABASE_URL/REDIS_URL set it uses PostgreSQL and Redis.
+# "--uncached", "--full", "--smoke"; with DATABASE_URL/REDIS_URL set it uses PostgreSQL and
+# Redis (without REDIS_URL it starts a redis-server of its own if one is installed).
 bench: setup
 	$(BIN)/python bench/run.py $(if $(DATABASE_URL),--database-url $(DATABASE_URL)_bench) $(if $(REDIS_URL),--redis-url $(REDIS_URL)) $(BENCH_ARGS)
 

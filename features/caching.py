@@ -127,6 +127,32 @@ class Lookup:
 # Put in the environ by the WSGI front (CachedPagesApp) so the middleware does not ask again.
 LOOKED_UP = "newsroom.page_cache"
 UNAVAILABLE = Lookup()  # the cache could not be reached
+# A cache that failed is left alone for this long, so a slow or dead Redis costs one timeout
+# every few seconds in each process, not one on every request.
+REST_SECONDS = 5
+_resting_until = 0.0
+
+
+def guarded_lookup(environ):
+    """(lookup, error): UNAVAILABLE with the error if the cache fails, or at once while resting."""
+    if time.monotonic() < _resting_until:
+        return UNAVAILABLE, None
+    try:
+        return lookup(environ), None
+    except CACHE_ERRORS as error:
+        rest()
+        return UNAVAILABLE, error
+
+
+def rest():
+    global _resting_until
+    _resting_until = time.monotonic() + REST_SECONDS
+
+
+def forget():
+    """This process's memory of the cache (the tests start each case afresh)."""
+    global _seen, _resting_until
+    _seen, _resting_until = (None, NEVER_BEFORE), 0.0
 
 
 def readable_from_cache(environ):
@@ -259,14 +285,15 @@ class CachedPagesApp:
     def __call__(self, environ, start_response):
         if readable_from_cache(environ):
             try:
-                found = lookup(environ)
-            except CACHE_ERRORS:
-                found = UNAVAILABLE  # the middleware logs it and serves from the database
-            if found.stored is not None:
-                status, headers, body = answer(environ, found)
-                start_response(f"{status} {HTTPStatus(status).phrase}", headers)
-                return [body]
-            environ[LOOKED_UP] = found
+                found, error = guarded_lookup(environ)
+            except Exception:  # the database, finding the next go-live: Django will answer
+                logger.exception("Page cache lookup failed; the request goes on to Django")
+            else:
+                if found.stored is not None:
+                    status, headers, body = answer(environ, found)
+                    start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+                    return [body]
+                environ[LOOKED_UP] = (found, error)  # the middleware logs any error
         return self.application(environ, start_response)
 
 
@@ -286,15 +313,9 @@ class PublicPageCacheMiddleware:
             response = self.get_response(request)
             self.add_cache_control(request, response)
             return response
-        found = environ.get(LOOKED_UP)
-        if found is None:
-            try:
-                found = lookup(environ)
-            except CACHE_ERRORS as error:
-                found = UNAVAILABLE
-                logger.error("Page cache unavailable, serving from the database: %s", error)
-        elif found is UNAVAILABLE:
-            logger.error("Page cache unavailable, serving from the database")
+        found, error = environ.get(LOOKED_UP) or guarded_lookup(environ)
+        if error is not None:
+            logger.error("Page cache unavailable, serving from the database: %s", error)
         if found.stored is not None:
             status, headers, body = answer(environ, found)
             response = HttpResponse(body, status=status)
@@ -308,6 +329,7 @@ class PublicPageCacheMiddleware:
             try:
                 cache.set(found.key, self.freeze(response), timeout=found.timeout)
             except CACHE_ERRORS as error:
+                rest()
                 logger.error("Could not store a page in the cache: %s", error)
         return response
 

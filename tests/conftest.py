@@ -8,6 +8,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.test import override_settings
 
+from features import caching
 from features.caching import CACHE_ERRORS
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -26,7 +27,8 @@ def media_root():
 
 @pytest.fixture(autouse=True)
 def clear_caches():
-    """Each test starts with empty caches."""
+    """Each test starts with empty caches, and a process that remembers nothing of them."""
+    caching.forget()
     for cache in caches.all():
         with contextlib.suppress(CACHE_ERRORS):  # a test about a cache that is down
             cache.clear()

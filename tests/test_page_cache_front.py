@@ -12,7 +12,7 @@ from django.db import close_old_connections, connection
 from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from features import workflow
+from features import caching, workflow
 from features.caching import CachedPagesApp
 from features.models import Status
 from newsroom.wsgi import django_application
@@ -110,6 +110,37 @@ class CachedPagesAppTests(TestCase):
         since = first["Last-Modified"]
         assert self.get("/feeds/latest.rss", IF_MODIFIED_SINCE=since)[0] == 304
 
+    def test_weak_and_star_validators_match_as_rfc_9110_says(self):
+        _status, first, _page = self.get("/feeds/latest.rss")
+        weak = "W/" + first["ETag"]
+        assert self.get("/feeds/latest.rss", IF_NONE_MATCH=weak)[0] == 304
+        assert self.get("/feeds/latest.rss", IF_NONE_MATCH=f'"x", {first["ETag"]}')[0] == 304
+        assert self.get("/feeds/latest.rss", IF_NONE_MATCH="*")[0] == 304
+        # If-None-Match decides when both are sent: a different tag means a full answer.
+        both = self.get(
+            "/feeds/latest.rss", IF_NONE_MATCH='"other"', IF_MODIFIED_SINCE=first["Last-Modified"]
+        )
+        assert both[0] == 200 and both[2]
+        assert self.django.calls == 1
+
+    def test_a_change_made_by_another_process_empties_this_ones_view(self):
+        from features.caching import GENERATION
+
+        assert self.get("/")[1]["X-Cache"] == "miss"
+        assert self.get("/")[1]["X-Cache"] == "hit"
+        cache.incr(GENERATION)  # what another app server does when content changes
+        assert self.get("/")[1]["X-Cache"] == "miss"
+        assert self.django.calls == 2
+
+    def test_a_database_error_in_the_front_goes_on_to_django(self):
+        # The database fails once, in the front; by the time Django asks, it answers.
+        failing_once = [RuntimeError("database unavailable"), caching.NEVER_BEFORE]
+        with mock.patch("features.caching.go_live_of", side_effect=failing_once), \
+                self.assertLogs("features.caching", level="ERROR") as logs:  # fmt: skip
+            status, _headers, page = self.get("/")
+        assert status == 200 and b"Orchard open day" in page and self.django.calls == 1
+        assert "the request goes on to Django" in logs.output[0]
+
     def test_one_round_trip_to_the_cache_for_a_stored_page(self):
         self.get("/")
         self.get("/")  # this process has now seen the generation
@@ -137,10 +168,11 @@ class CachedPagesAppTests(TestCase):
         with mock.patch.object(cache, "get_many") as get_many:
             self.get("/admin/login/")
             self.get("/healthz")
+            self.get("/static/css/site.css")
             post = environ("/search/")
             post["REQUEST_METHOD"] = "POST"
             call(self.front, post, lambda *args: None)
-        assert get_many.call_count == 0 and self.django.calls == 3
+        assert get_many.call_count == 0 and self.django.calls == 4
 
 
 @pytest.mark.page_cache
@@ -166,3 +198,19 @@ class FrontWithTheCacheDownTests(TestCase):
         assert answer["status"].startswith("200") and b"Still here" in body
         assert django.calls == 1
         assert len([line for line in logs.output if "unavailable" in line]) == 1
+
+    def test_a_dead_cache_is_left_alone_for_a_few_seconds(self):
+        make_feature("Still here", section=make_section("News"), authors=[make_author()])
+        front = CachedPagesApp(Django())
+        with mock.patch("features.caching.lookup", wraps=caching.lookup) as tries, \
+                self.assertLogs("features.caching", level="ERROR") as logs:  # fmt: skip
+            for _ in range(3):
+                body = call(front, environ("/"), lambda status, _headers: None)
+                assert b"Still here" in body
+        assert tries.call_count == 1  # one timeout, then the database alone
+        assert len(logs.output) == 1
+        with mock.patch("features.caching.time.monotonic", return_value=10**9), \
+                mock.patch("features.caching.lookup", wraps=caching.lookup) as tries, \
+                self.assertLogs("features.caching", level="ERROR"):  # fmt: skip
+            call(front, environ("/"), lambda status, _headers: None)
+        assert tries.call_count == 1  # after the rest it is tried again

@@ -167,11 +167,14 @@ class Command(BaseCommand):
 
 
 def insert_rows(model, columns, rows):
-    """One multi-row INSERT per batch, straight to the database."""
+    """Multi-row INSERTs straight to the database, as many rows a statement as it allows."""
     table = model._meta.db_table
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    placeholders = ", ".join(["%s"] * len(columns))
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    per_statement = min(1000, (connection.features.max_query_params or 65535) // len(columns))
     with connection.cursor() as cursor:
-        # The names come from the model and the values are parameters: nothing from outside.
-        sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608
-        cursor.executemany(sql, rows)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            # The names come from the model and the values are parameters: nothing from outside.
+            sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * len(chunk))}"  # noqa: S608
+            cursor.execute(sql, [value for values in chunk for value in values])
