@@ -13,6 +13,15 @@ from features.caching import CACHE_ERRORS
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# A Redis cache that is down: nothing listens at this address.
+CACHE_DOWN = {
+    "default": {
+        "BACKEND": "newsroom.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    }
+}
+
 
 @pytest.fixture(autouse=True, scope="session")
 def media_root():

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from features import workflow
 from features.models import Feature, Status
+from tests.conftest import CACHE_DOWN
 from tests.factories import make_author, make_feature, make_section, make_user
 
 PAGES = [
@@ -189,16 +190,7 @@ class PageCacheTests(TestCase):
 
 
 @pytest.mark.page_cache
-@override_settings(
-    CACHES={
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            # Nothing listens here: the cache is down.
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
-    }
-)
+@override_settings(CACHES=CACHE_DOWN)
 class CacheDownTests(TestCase):
     def test_pages_are_served_from_the_database_and_the_failure_is_logged(self):
         section = make_section("News")

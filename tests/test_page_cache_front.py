@@ -16,6 +16,7 @@ from features import caching, workflow
 from features.caching import CachedPagesApp
 from features.models import Status
 from newsroom.wsgi import django_application
+from tests.conftest import CACHE_DOWN
 from tests.factories import make_author, make_feature, make_section, make_user
 
 
@@ -176,17 +177,7 @@ class CachedPagesAppTests(TestCase):
 
 
 @pytest.mark.page_cache
-@override_settings(
-    ALLOWED_HOSTS=["127.0.0.1"],
-    CACHES={
-        "default": {
-            "BACKEND": "newsroom.cache.RedisCache",
-            # Nothing listens here: the cache is down.
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
-    },
-)
+@override_settings(ALLOWED_HOSTS=["127.0.0.1"], CACHES=CACHE_DOWN)
 class FrontWithTheCacheDownTests(TestCase):
     def test_pages_come_from_the_database_and_the_failure_is_logged_once(self):
         make_feature("Still here", section=make_section("News"), authors=[make_author()])
