@@ -155,14 +155,18 @@ def forget():
     _seen, _resting_until = (None, NEVER_BEFORE), 0.0
 
 
-def readable_from_cache(environ):
-    """An anonymous GET of a public page: one that may be served from the cache and fill it."""
+def public_request(environ, methods=("GET", "HEAD")):
+    """A request for a public page, by someone without a session."""
     return (
-        settings.NEWSROOM["PAGE_CACHE"]
-        and environ.get("REQUEST_METHOD") == "GET"
+        environ.get("REQUEST_METHOD") in methods
         and not environ.get("PATH_INFO", "").startswith(NEVER_CACHED)
         and not has_session(environ)
     )
+
+
+def readable_from_cache(environ):
+    """An anonymous GET of a public page: one that may be served from the cache and fill it."""
+    return settings.NEWSROOM["PAGE_CACHE"] and public_request(environ, methods=("GET",))
 
 
 def has_session(environ):
@@ -333,15 +337,9 @@ class PublicPageCacheMiddleware:
                 logger.error("Could not store a page in the cache: %s", error)
         return response
 
-    @staticmethod
-    def public_request(request):
-        if request.method not in {"GET", "HEAD"} or request.path.startswith(NEVER_CACHED):
-            return False
-        return not has_session(request.META)
-
     def add_cache_control(self, request, response):
         """Public pages tell browsers and CDNs how long they may keep them, cache or no cache."""
-        if "Cache-Control" in response or not self.public_request(request):
+        if "Cache-Control" in response or not public_request(request.META):
             return
         if not self.cacheable_response(response):
             return

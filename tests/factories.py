@@ -33,6 +33,15 @@ def make_author(name=None, **fields):
     return Author.objects.create(name=name, slug=slug, **fields)
 
 
+def make_co_authors(**gough_fields):
+    """The seed page's two co-authors, who share a role: Pippa Gough and Abigail Masterson."""
+    role = {"job_title": "Assistant Director in Clinical Quality",
+            "organisation": "The Health Foundation"}  # fmt: skip
+    return make_author("Pippa Gough", **role, **gough_fields), make_author(
+        "Abigail Masterson", **role
+    )
+
+
 def make_feature(
     title=None, *, section=None, authors=(), tags=(), status=Status.PUBLISHED,
     publish_at=None, **fields,

@@ -36,6 +36,7 @@ from tests.conftest import need
 from tests.factories import (
     jpeg_bytes,
     make_author,
+    make_co_authors,
     make_download,
     make_feature,
     make_section,
@@ -273,20 +274,12 @@ def make_public_site(test):
         "Features", description="Longer reads from across the organisation.", position=1
     )
     test.opinion = make_section("Opinion", position=2)
-    test.gough = make_author(
-        "Pippa Gough",
-        job_title="Assistant Director in Clinical Quality",
-        organisation="The Health Foundation",
-        bio="Pippa leads the foundation’s work on clinical quality.",
+    test.gough, test.masterson = make_co_authors(
+        bio="Pippa leads the foundation’s work on clinical quality."
     )
     test.gough.photo.save("gough.jpg", ContentFile(jpeg_bytes((240, 320), "#6b4f3a")), save=False)
     test.gough.photo_alt = "Pippa Gough, smiling"
     test.gough.save()
-    test.masterson = make_author(
-        "Abigail Masterson",
-        job_title="Assistant Director in Clinical Quality",
-        organisation="The Health Foundation",
-    )
     test.report = make_download(
         "Leadership report 2009",
         content=pdf_bytes(3),
@@ -398,16 +391,7 @@ class EditorialJourneyTests(BrowserTestCase):
     def setUp(self):
         super().setUp()
         self.section = make_section("Features")
-        self.gough = make_author(
-            "Pippa Gough",
-            job_title="Assistant Director in Clinical Quality",
-            organisation="The Health Foundation",
-        )
-        self.masterson = make_author(
-            "Abigail Masterson",
-            job_title="Assistant Director in Clinical Quality",
-            organisation="The Health Foundation",
-        )
+        self.gough, self.masterson = make_co_authors()
         self.pdf = pdf_bytes(2)
         self.crossword = make_download(
             "Crossword 12", category=DownloadCategory.CROSSWORD, content=self.pdf,

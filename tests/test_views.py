@@ -15,6 +15,7 @@ from features.models import DownloadCategory, Feature, Status
 from tests.factories import (
     jpeg_bytes,
     make_author,
+    make_co_authors,
     make_download,
     make_feature,
     make_section,
@@ -35,16 +36,7 @@ class PublicPagesTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         cls.section = make_section("Features", description="Longer reads.")
-        cls.gough = make_author(
-            "Pippa Gough",
-            job_title="Assistant Director in Clinical Quality",
-            organisation="The Health Foundation",
-        )
-        cls.masterson = make_author(
-            "Abigail Masterson",
-            job_title="Assistant Director in Clinical Quality",
-            organisation="The Health Foundation",
-        )
+        cls.gough, cls.masterson = make_co_authors()
         cls.feature = make_feature(
             "Leading on leadership",
             section=cls.section,
