@@ -43,6 +43,12 @@ NEVER_BEFORE = 0  # stored when nothing is scheduled
 # The generation this process saw last, and the moment of its next go-live. A generation's
 # go-live never changes: any change that could move it starts a new generation.
 _seen = (None, NEVER_BEFORE)
+# Without the page cache, Cache-Control still needs the next go-live. This process keeps the
+# moment it found for a few seconds (until then, or until its own next save), so a page costs
+# no queries for it. A go-live scheduled meanwhile in another process can be missed for those
+# seconds: a page then keeps its usual max-age, as it does when a live feature is edited.
+GO_LIVE_MEMO_SECONDS = 5
+_go_live_memo = (0.0, None)  # (until, on time.monotonic(); the moment or None)
 
 
 def bump(**kwargs):
@@ -51,10 +57,12 @@ def bump(**kwargs):
     change is committed: emptied any earlier, a reader's request could store the old page
     again under the new generation.
     """
+    forget_go_live()
     transaction.on_commit(_next_generation, robust=True)
 
 
 def _next_generation():
+    forget_go_live()
     try:
         # A fresh counter starts from the clock, so it never meets keys of an old one.
         if not cache.add(GENERATION, time.time_ns() // 1000, timeout=None):
@@ -88,6 +96,23 @@ def next_go_live():
     return min(moments) if moments else None
 
 
+def remembered_go_live():
+    """next_go_live(), as this process found it in the last few seconds."""
+    global _go_live_memo
+    until, moment = _go_live_memo
+    clock = time.monotonic()
+    if clock < until and (moment is None or moment > timezone.now()):
+        return moment
+    moment = next_go_live()
+    _go_live_memo = (clock + GO_LIVE_MEMO_SECONDS, moment)
+    return moment
+
+
+def forget_go_live():
+    global _go_live_memo
+    _go_live_memo = (0.0, None)
+
+
 def go_live_of(generation):
     """The moment (a timestamp, or NEVER_BEFORE) of the generation's next go-live."""
     key = f"pages:{generation}:next-go-live"
@@ -116,12 +141,15 @@ def connect():
 
 
 class Lookup:
-    """What the cache holds for one request: its key, how long it may be kept, the page."""
+    """
+    What the cache holds for one request: its key, how long it may be kept, the page, and
+    the generation's next go-live (a timestamp, or NEVER_BEFORE).
+    """
 
-    __slots__ = ("key", "stored", "timeout")
+    __slots__ = ("go_live", "key", "stored", "timeout")
 
-    def __init__(self, key=None, timeout=0, stored=None):
-        self.key, self.timeout, self.stored = key, timeout, stored
+    def __init__(self, key=None, timeout=0, stored=None, go_live=NEVER_BEFORE):
+        self.key, self.timeout, self.stored, self.go_live = key, timeout, stored, go_live
 
 
 # Put in the environ by the WSGI front (CachedPagesApp) so the middleware does not ask again.
@@ -153,6 +181,7 @@ def forget():
     """This process's memory of the cache (the tests start each case afresh)."""
     global _seen, _resting_until
     _seen, _resting_until = (None, NEVER_BEFORE), 0.0
+    forget_go_live()
 
 
 def public_request(environ, methods=("GET", "HEAD")):
@@ -230,7 +259,7 @@ def lookup(environ):
     timeout = settings.NEWSROOM["PAGE_CACHE_SECONDS"]
     if go_live:
         timeout = max(1, min(timeout, int(go_live - now)))
-    return Lookup(key_for(generation), timeout, stored)
+    return Lookup(key_for(generation), timeout, stored, go_live)
 
 
 # What a 304 keeps of the page's headers (RFC 9110, 15.4.5), as Django's own 304s do.
@@ -315,7 +344,7 @@ class PublicPageCacheMiddleware:
         environ = request.META
         if not readable_from_cache(environ):
             response = self.get_response(request)
-            self.add_cache_control(request, response)
+            self.add_cache_control(request, response, None)
             return response
         found, error = environ.get(LOOKED_UP) or guarded_lookup(environ)
         if error is not None:
@@ -327,7 +356,7 @@ class PublicPageCacheMiddleware:
                 response[name] = value
             return response
         response = self.get_response(request)
-        self.add_cache_control(request, response)
+        self.add_cache_control(request, response, found)
         if found.key and self.cacheable_response(response):
             response["X-Cache"] = "miss"
             try:
@@ -337,16 +366,23 @@ class PublicPageCacheMiddleware:
                 logger.error("Could not store a page in the cache: %s", error)
         return response
 
-    def add_cache_control(self, request, response):
-        """Public pages tell browsers and CDNs how long they may keep them, cache or no cache."""
+    def add_cache_control(self, request, response, found):
+        """
+        Public pages tell browsers and CDNs how long they may keep them, cache or no cache,
+        and never past the next go-live: the cache's lookup knows it for its generation.
+        """
         if "Cache-Control" in response or not public_request(request.META):
             return
         if not self.cacheable_response(response):
             return
-        moment = next_go_live()
+        if found is not None and found.key:
+            go_live = found.go_live or None
+        else:
+            moment = remembered_go_live()
+            go_live = moment.timestamp() if moment else None
         max_age = settings.NEWSROOM["PAGE_MAX_AGE"]
-        if moment:
-            max_age = max(0, min(max_age, int((moment - timezone.now()).total_seconds())))
+        if go_live:
+            max_age = max(0, min(max_age, int(go_live - timezone.now().timestamp())))
         patch_cache_control(response, public=True, max_age=max_age)
 
     @staticmethod

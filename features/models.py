@@ -1,12 +1,14 @@
+import functools
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core import signing
+from django.core.signals import setting_changed
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from reversion import register as register_versions
@@ -19,6 +21,28 @@ from .files import DownloadFileField
 from .formatting import local_datetime
 from .images import CheckedImageField
 from .sanitise import clean_html, html_to_text
+
+
+def reverse_slug(viewname, slug):
+    """
+    reverse() for the public pages named by a slug, remembered: a list of twenty features
+    names each feature, section and author, and reverse() is costly next to the rest of a
+    card. The address depends only on the name, the slug, the script prefix and the URLconf.
+    """
+    return _reversed(viewname, slug, get_script_prefix(), get_urlconf())
+
+
+@functools.lru_cache(maxsize=10_000)
+def _reversed(viewname, slug, prefix, urlconf):
+    return reverse(viewname, urlconf=urlconf, kwargs={"slug": slug})
+
+
+def _forget_addresses(*, setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _reversed.cache_clear()
+
+
+setting_changed.connect(_forget_addresses, dispatch_uid="features-forget-addresses")
 
 
 class Status(models.TextChoices):
@@ -93,7 +117,7 @@ class Section(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("features:section", kwargs={"slug": self.slug})
+        return reverse_slug("features:section", self.slug)
 
 
 class Author(models.Model):
@@ -146,7 +170,7 @@ class Author(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("features:author", kwargs={"slug": self.slug})
+        return reverse_slug("features:author", self.slug)
 
     def photo_picture(self):
         return images.picture(self.photo, self.photo_renditions)
@@ -502,7 +526,7 @@ class Feature(Publishable, models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("features:detail", kwargs={"slug": self.slug})
+        return reverse_slug("features:detail", self.slug)
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -538,6 +562,11 @@ class Feature(Publishable, models.Model):
     def published_date(self):
         """The date readers see: when the feature first went live."""
         return self.first_published_at or self.publish_at
+
+    def tag_list(self):
+        """The feature's tags, as with_tags() fetched them if it did."""
+        tags = self.__dict__.get("prefetched_tags")
+        return tags if tags is not None else list(self.tags.all())
 
     def credits(self):
         """The byline's authors in order (uses prefetched bylines when present)."""
@@ -606,6 +635,40 @@ class Byline(models.Model):
             self.job_title = self.author.job_title
             self.organisation = self.author.organisation
         self.role_frozen = True
+
+
+# What a feature's card in a list shows, besides its section and byline.
+CARD_FIELDS = ("title", "slug", "standfirst", "section", "status", "publish_at",
+               "first_published_at")  # fmt: skip
+# What a byline shows of itself and of its author: lists leave the rest in the database.
+BYLINE_FIELDS = ("feature_id", "author_id", "position", "job_title", "organisation", "role_frozen")
+BYLINE_AUTHOR_FIELDS = ("name", "slug", "job_title", "organisation")
+
+
+def with_bylines(features):
+    """
+    Features with their section and bylines, in a fixed number of queries. The authors come
+    by primary key in a query of their own: joined to the bylines, PostgreSQL would hash
+    every author in the database to find the few a page names.
+    """
+    return features.select_related("section").prefetch_related(
+        models.Prefetch("bylines", queryset=Byline.objects.only(*BYLINE_FIELDS)),
+        models.Prefetch("bylines__author", queryset=Author.objects.only(*BYLINE_AUTHOR_FIELDS)),
+    )
+
+
+def for_cards(features):
+    """Features as lists show them: the card's own columns, section and bylines."""
+    return with_bylines(features).only(*CARD_FIELDS)
+
+
+def with_tags(features):
+    """
+    Features with their tags in a list each, read by Feature.tag_list(). (Prefetched the
+    usual way, taggit builds a fresh queryset for every feature, which costs more than the
+    query itself.)
+    """
+    return features.prefetch_related(models.Prefetch("tags", to_attr="prefetched_tags"))
 
 
 class Transition(models.Model):

@@ -3,7 +3,7 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch
+from django.db.models import F
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +15,6 @@ from django.views.generic import DetailView, ListView, TemplateView
 from . import workflow
 from .models import (
     Author,
-    Byline,
     Download,
     DownloadCategory,
     DownloadVersion,
@@ -24,7 +23,10 @@ from .models import (
     PreviewLinkUse,
     Section,
     Status,
+    for_cards,
     live_tags,
+    with_bylines,
+    with_tags,
 )
 from .pagination import ArchivePaginator
 from .search import search
@@ -32,16 +34,9 @@ from .search import search
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def with_bylines(features):
-    """Features with their section and byline, in a fixed number of queries."""
-    return features.select_related("section").prefetch_related(
-        Prefetch("bylines", queryset=Byline.objects.select_related("author"))
-    )
-
-
 def with_page_parts(features):
     """Features with everything their own page shows."""
-    return with_bylines(features).prefetch_related("tags")
+    return with_tags(with_bylines(features))
 
 
 def live_features():
@@ -64,8 +59,8 @@ class FeaturePageMixin:
         return paginator, page, page.object_list, True
 
     def get_queryset(self):
-        # Lists show title, standfirst and byline: the body stays in the database.
-        return with_bylines(Feature.objects.live()).defer("body", "body_text")
+        # Lists show title, standfirst and byline: the rest stays in the database.
+        return for_cards(Feature.objects.live())
 
 
 class HomeView(TemplateView):
@@ -73,9 +68,8 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["features"] = with_bylines(Feature.objects.live()).defer("body", "body_text")[
-            : settings.NEWSROOM["HOME_FEATURES"]
-        ]
+        features = for_cards(Feature.objects.live())
+        context["features"] = features[: settings.NEWSROOM["HOME_FEATURES"]]
         context["crossword"] = (
             Download.objects.live().filter(category=DownloadCategory.CROSSWORD).first()
         )
@@ -163,7 +157,7 @@ def news_article_data(request, feature):
         "dateModified": (feature.last_major_update_at or published).isoformat(),
         "mainEntityOfPage": request.build_absolute_uri(feature.get_absolute_url()),
         "articleSection": feature.section.name,
-        "keywords": [tag.name for tag in feature.tags.all()],
+        "keywords": [tag.name for tag in feature.tag_list()],
         "author": [
             {
                 "@type": "Person",

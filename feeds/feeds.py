@@ -4,7 +4,6 @@ import hashlib
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
@@ -21,12 +20,13 @@ from django.utils.http import http_date, quote_etag
 
 from features.models import (
     Author,
-    Byline,
     Download,
     Feature,
     Section,
     Status,
     live_tags,
+    with_bylines,
+    with_tags,
 )
 from features.sanitise import absolutise_urls
 
@@ -186,15 +186,8 @@ class FeatureFeed(NewsroomFeed):
         return poll_state(self.scope(obj), self.limit, obj and f"{self.kind}:{obj.pk}")
 
     def items(self, obj):
-        return (
-            self.scope(obj)
-            .live()
-            .order_by("-publish_at", "-pk")
-            .select_related("section")
-            .prefetch_related(
-                Prefetch("bylines", queryset=Byline.objects.select_related("author")), "tags"
-            )[: self.limit]
-        )
+        features = self.scope(obj).live().order_by("-publish_at", "-pk")
+        return with_tags(with_bylines(features))[: self.limit]
 
     def item_title(self, item):
         return item.title
@@ -213,7 +206,7 @@ class FeatureFeed(NewsroomFeed):
         return item.last_major_update_at or item.published_date
 
     def item_categories(self, item):
-        return [tag.name for tag in item.tags.all()]
+        return [tag.name for tag in item.tag_list()]
 
     def item_guid(self, item):
         return tag_uri("feature", item.pk)

@@ -115,7 +115,8 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if os.environ.get("NEWSROOM_CACHE") == "dummy":
+NO_CACHE = os.environ.get("NEWSROOM_CACHE") == "dummy"
+if NO_CACHE:
     # Every cache switched off: the benchmark's "uncached" runs measure the views alone.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 elif REDIS_URL:
@@ -230,8 +231,8 @@ NEWSROOM = {
     # (both cut short by the next scheduled go-live; our cache is emptied on any change).
     # On by default only where the cache is shared by every process: Redis, or the one
     # process of the development server. Several gunicorn workers with local memory would
-    # each keep their own copy and could not all be emptied.
-    "PAGE_CACHE": env_bool("NEWSROOM_PAGE_CACHE", bool(REDIS_URL) or DEBUG),
+    # each keep their own copy and could not all be emptied. Never with every cache off.
+    "PAGE_CACHE": env_bool("NEWSROOM_PAGE_CACHE", (bool(REDIS_URL) or DEBUG) and not NO_CACHE),
     "PAGE_MAX_AGE": int(os.environ.get("NEWSROOM_PAGE_MAX_AGE", "60")),
     "PAGE_CACHE_SECONDS": int(os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", "600")),
     # Uploaded images: the largest file and the most pixels accepted.

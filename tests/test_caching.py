@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 from unittest import mock
 
@@ -7,7 +8,7 @@ from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from features import workflow
+from features import caching, workflow
 from features.models import Feature, Status
 from tests.conftest import CACHE_DOWN
 from tests.factories import make_author, make_feature, make_section, make_user
@@ -131,6 +132,18 @@ class PageCacheTests(TestCase):
         max_age = int(response["Cache-Control"].split("max-age=")[1].split(",")[0])
         assert 0 < max_age <= 20
 
+    def test_a_page_missed_in_the_cache_takes_the_go_live_from_the_generation(self):
+        make_feature(
+            "Soon", section=self.section, publish_at=timezone.now() + timedelta(seconds=40)
+        )
+        assert self.get("/")["X-Cache"] == "miss"  # finds the generation's go-live
+        with CaptureQueriesContext(connection) as queries:
+            response = self.get("/features/")
+        assert response["X-Cache"] == "miss"
+        assert not [q for q in queries if "MIN(" in q["sql"].upper()]
+        max_age = int(response["Cache-Control"].split("max-age=")[1].split(",")[0])
+        assert 30 <= max_age <= 40
+
     def test_staff_never_get_cached_pages_and_never_fill_the_cache(self):
         draft = make_feature("Orchard secrets", section=self.section, status=Status.DRAFT,
                              authors=[self.author])  # fmt: skip
@@ -240,6 +253,37 @@ class CacheControlWithoutTheCacheTests(TestCase):
                 response = self.client.get(url)
                 max_age = int(response["Cache-Control"].split("max-age=")[1].split(",")[0])
                 assert "public" in response["Cache-Control"] and max_age <= 30
+
+    def go_live_queries(self, url):
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(url)
+        return len([q for q in queries if "MIN(" in q["sql"].upper()]), response
+
+    def test_the_next_go_live_is_looked_up_once_in_a_few_seconds(self):
+        make_feature("Soon", publish_at=timezone.now() + timedelta(seconds=40))
+        assert self.go_live_queries("/")[0] == 2  # features and downloads
+        asked, response = self.go_live_queries("/features/")
+        assert asked == 0
+        max_age = int(response["Cache-Control"].split("max-age=")[1].split(",")[0])
+        assert 30 <= max_age <= 40
+        later = time.monotonic() + caching.GO_LIVE_MEMO_SECONDS + 1
+        with mock.patch("features.caching.time.monotonic", return_value=later):
+            assert self.go_live_queries("/features/")[0] == 2
+
+    def test_a_save_in_this_process_makes_the_next_page_look_again(self):
+        assert self.go_live_queries("/")[0] == 2
+        make_feature("Sooner", publish_at=timezone.now() + timedelta(seconds=20))
+        asked, response = self.go_live_queries("/")
+        max_age = int(response["Cache-Control"].split("max-age=")[1].split(",")[0])
+        assert asked == 2 and 10 <= max_age <= 20
+
+    def test_a_remembered_go_live_that_has_passed_is_looked_up_again(self):
+        soon = timezone.now() + timedelta(seconds=30)
+        make_feature("Soon", publish_at=soon)
+        assert self.go_live_queries("/")[0] == 2
+        with mock.patch("django.utils.timezone.now", return_value=soon + timedelta(seconds=1)):
+            asked, response = self.go_live_queries("/")
+        assert asked == 2 and b"Soon" in response.content
 
     def test_file_downloads_may_not_be_kept_by_any_cache(self):
         from tests.factories import make_download
