@@ -115,3 +115,14 @@ class SeedBulkTests(TestCase):
         run("seed_bulk", "--features", "50", "--verbosity", "0")
         run("seed_bulk", "--features", "50", "--verbosity", "0")
         assert Feature.objects.live().count() == 100
+        # Rows written with ids of their own leave the table's id sequence ahead of them.
+        section = Section.objects.first()
+        created = Feature.objects.create(title="After the seed", section=section)
+        assert created.pk > max(Feature.objects.exclude(pk=created.pk).values_list("pk", flat=True))
+
+    def test_seeded_features_are_found_by_search(self):
+        run("seed_bulk", "--features", "40", "--verbosity", "0")
+        feature = Feature.objects.live().first()
+        number = feature.slug.removeprefix("bulk-")  # each title ends with "(number)"
+        response = self.client.get("/search/", {"q": number})
+        self.assertContains(response, feature.title)
