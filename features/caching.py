@@ -49,6 +49,7 @@ _seen = (None, NEVER_BEFORE)
 # seconds: a page then keeps its usual max-age, as it does when a live feature is edited.
 GO_LIVE_MEMO_SECONDS = 5
 _go_live_memo = (0.0, None)  # (until, on time.monotonic(); the moment or None)
+_go_live_forgotten = 0  # how many times it was forgotten: a lookup that overlapped is not kept
 
 
 def bump(**kwargs):
@@ -103,13 +104,18 @@ def remembered_go_live():
     clock = time.monotonic()
     if clock < until and (moment is None or moment > timezone.now()):
         return moment
+    forgotten = _go_live_forgotten
     moment = next_go_live()
-    _go_live_memo = (clock + GO_LIVE_MEMO_SECONDS, moment)
+    if forgotten == _go_live_forgotten:
+        # Kept only if no save was committed in this process while this thread was looking
+        # (gunicorn runs several threads a process): that save may have moved the moment.
+        _go_live_memo = (clock + GO_LIVE_MEMO_SECONDS, moment)
     return moment
 
 
 def forget_go_live():
-    global _go_live_memo
+    global _go_live_memo, _go_live_forgotten
+    _go_live_forgotten += 1
     _go_live_memo = (0.0, None)
 
 

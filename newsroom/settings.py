@@ -232,7 +232,7 @@ NEWSROOM = {
     # On by default only where the cache is shared by every process: Redis, or the one
     # process of the development server. Several gunicorn workers with local memory would
     # each keep their own copy and could not all be emptied. Never with every cache off.
-    "PAGE_CACHE": env_bool("NEWSROOM_PAGE_CACHE", (bool(REDIS_URL) or DEBUG) and not NO_CACHE),
+    "PAGE_CACHE": env_bool("NEWSROOM_PAGE_CACHE", bool(REDIS_URL) or DEBUG) and not NO_CACHE,
     "PAGE_MAX_AGE": int(os.environ.get("NEWSROOM_PAGE_MAX_AGE", "60")),
     "PAGE_CACHE_SECONDS": int(os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", "600")),
     # Uploaded images: the largest file and the most pixels accepted.

@@ -277,6 +277,18 @@ class CacheControlWithoutTheCacheTests(TestCase):
         max_age = int(response["Cache-Control"].split("max-age=")[1].split(",")[0])
         assert asked == 2 and 10 <= max_age <= 20
 
+    def test_a_lookup_overlapping_a_save_is_not_remembered(self):
+        real = caching.next_go_live
+
+        def save_meanwhile():
+            moment = real()
+            caching.forget_go_live()  # another thread's save, committed during the lookup
+            return moment
+
+        with mock.patch("features.caching.next_go_live", side_effect=save_meanwhile):
+            assert self.go_live_queries("/")[0] == 2
+        assert self.go_live_queries("/")[0] == 2  # looked up again, not taken from memory
+
     def test_a_remembered_go_live_that_has_passed_is_looked_up_again(self):
         soon = timezone.now() + timedelta(seconds=30)
         make_feature("Soon", publish_at=soon)

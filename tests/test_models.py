@@ -2,12 +2,13 @@ from datetime import timedelta
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.test import TestCase
+from django.test import SimpleTestCase, TestCase, override_settings
+from django.urls import get_script_prefix, set_script_prefix
 from django.utils import timezone
 
 from features import workflow
 from features.files import describe_size
-from features.models import Author, Byline, Download, Feature, Status
+from features.models import Author, Byline, Download, Feature, Status, reverse_slug
 from tests.factories import (
     make_author,
     make_download,
@@ -228,3 +229,23 @@ class DownloadDescriptionTests(TestCase):
         assert download.mime_type == "text/plain"
         assert download.size == len(b"now plain text")
         assert download.page_count is None
+
+
+class RememberedAddressTests(SimpleTestCase):
+    """Addresses reversed once and remembered still follow the script prefix and URLconf."""
+
+    def test_an_address_follows_the_script_prefix(self):
+        before = get_script_prefix()
+        assert reverse_slug("features:detail", "orchard") == "/features/orchard/"
+        try:
+            set_script_prefix("/news/")
+            assert reverse_slug("features:detail", "orchard") == "/news/features/orchard/"
+        finally:
+            set_script_prefix(before)
+        assert reverse_slug("features:detail", "orchard") == "/features/orchard/"
+
+    def test_an_address_follows_a_new_urlconf(self):
+        assert reverse_slug("features:section", "news") == "/sections/news/"
+        with override_settings(ROOT_URLCONF="tests.urls_moved"):
+            assert reverse_slug("features:section", "news") == "/magazine/sections/news/"
+        assert reverse_slug("features:section", "news") == "/sections/news/"
