@@ -355,8 +355,9 @@ def measure(args, port, facts, mode):
         if mode == "uncached":  # what one request costs, nothing queued before it
             for name, path, headers in urls:
                 if connections_for(args, name) > 1 and name != "static file":
-                    measured = wrk(args, base + path, headers, duration=args.alone, connections=1)
-                    alone[name].append(measured["p50_ms"])
+                    alone[name].append(
+                        wrk(args, base + path, headers, duration=args.alone, connections=1)
+                    )
         print(f"  round {number + 1} of {args.rounds} done", flush=True)
     static = rounds["static file"]
     results = []
@@ -371,14 +372,17 @@ def measure(args, port, facts, mode):
             "rps": statistics.median(m["rps"] for m in measured),
             "p50_ms": statistics.median(m["p50_ms"] for m in measured),
             "p99_ms": statistics.median(m["p99_ms"] for m in measured),
-            "p50_alone_ms": statistics.median(alone[name]) if alone[name] else None,
+            "p50_alone_ms": (
+                statistics.median(m["p50_ms"] for m in alone[name]) if alone[name] else None
+            ),
             "ratio": statistics.median(ratios), "ratio_low": min(ratios),
             "ratio_high": max(ratios),
-            "requests": sum(m["requests"] for m in measured),
-            "errors": sum(m["errors"] + m["non_2xx_3xx"] for m in measured),
+            "requests": sum(m["requests"] for m in measured + alone[name]),
+            "errors": sum(m["errors"] + m["non_2xx_3xx"] for m in measured + alone[name]),
             "check": check(client, mode, name, path, headers),
             "target": ratio_target(args, name, mode),
             "rounds": measured,
+            "alone_rounds": alone[name],
         })  # fmt: skip
     return results
 
@@ -433,7 +437,7 @@ def verdicts(runs, judged=True):
             # the tables, is mostly time spent queued, and varies with the machine's mood).
             key = "p50_alone_ms" if before.get("p50_alone_ms") else "p50_ms"
             alone = " (one connection)" if key == "p50_alone_ms" else ""
-            growth = after[key] / before[key] if before[key] else 0
+            growth = after[key] / before[key] if before[key] else float("inf")
             found.append((
                 f"{before['name']}: uncached p50{alone} at N = {large['features']:,} ≤ "
                 f"{UNCACHED_GROWTH}× p50 at N = {small['features']:,}",
@@ -459,9 +463,13 @@ def report(args, runs, started):
     lines = [
         f"Machine: {machine}. Database: {backend}{redis}. Load: wrk -t{args.threads} "
         f"-c{args.connections}, {args.rounds} rounds of {args.duration} s per URL (medians); "
-        "the admin changelist over one connection, and without the cache every page and feed "
-        f"also over one connection, {args.alone} s a round (\"p50 alone\"). wrk, gunicorn, "
-        "the database and Redis share "
+        "the admin changelist over one connection"
+        + (
+            f", and without the cache every page and feed also over one connection, {args.alone} "
+            's a round ("p50 alone")'
+            if "uncached" in args.modes else ""
+        )
+        + ". wrk, gunicorn, the database and Redis share "
         "the machine's cores. The static file passes through Django's middleware (whitenoise); "
         "pages from the cache are answered before Django.", "",
     ]  # fmt: skip

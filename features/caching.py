@@ -12,6 +12,7 @@ pages are served from the database and the failure is logged.
 
 import hashlib
 import logging
+import threading
 import time
 from http import HTTPStatus
 
@@ -50,6 +51,7 @@ _seen = (None, NEVER_BEFORE)
 GO_LIVE_MEMO_SECONDS = 5
 _go_live_memo = (0.0, None)  # (until, on time.monotonic(); the moment or None)
 _go_live_forgotten = 0  # how many times it was forgotten: a lookup that overlapped is not kept
+_go_live_lock = threading.Lock()
 
 
 def bump(**kwargs):
@@ -106,17 +108,19 @@ def remembered_go_live():
         return moment
     forgotten = _go_live_forgotten
     moment = next_go_live()
-    if forgotten == _go_live_forgotten:
-        # Kept only if no save was committed in this process while this thread was looking
-        # (gunicorn runs several threads a process): that save may have moved the moment.
-        _go_live_memo = (clock + GO_LIVE_MEMO_SECONDS, moment)
+    with _go_live_lock:
+        if forgotten == _go_live_forgotten:
+            # Kept only if no save was committed in this process while this thread was
+            # looking (gunicorn runs several threads a process): it may have moved the moment.
+            _go_live_memo = (clock + GO_LIVE_MEMO_SECONDS, moment)
     return moment
 
 
 def forget_go_live():
     global _go_live_memo, _go_live_forgotten
-    _go_live_forgotten += 1
-    _go_live_memo = (0.0, None)
+    with _go_live_lock:
+        _go_live_forgotten += 1
+        _go_live_memo = (0.0, None)
 
 
 def go_live_of(generation):
