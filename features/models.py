@@ -645,16 +645,21 @@ BYLINE_FIELDS = ("feature_id", "author_id", "position", "job_title", "organisati
 BYLINE_AUTHOR_FIELDS = ("name", "slug", "job_title", "organisation")
 
 
+def bylines_prefetch(byline_fields=BYLINE_FIELDS, author_fields=BYLINE_AUTHOR_FIELDS):
+    """
+    Prefetches of features' bylines and their authors, reading only these columns. The
+    authors come by primary key in a query of their own: joined to the bylines, PostgreSQL
+    would hash every author in the database to find the few a page names.
+    """
+    return [
+        models.Prefetch("bylines", queryset=Byline.objects.only(*byline_fields)),
+        models.Prefetch("bylines__author", queryset=Author.objects.only(*author_fields)),
+    ]
+
+
 def with_bylines(features):
-    """
-    Features with their section and bylines, in a fixed number of queries. The authors come
-    by primary key in a query of their own: joined to the bylines, PostgreSQL would hash
-    every author in the database to find the few a page names.
-    """
-    return features.select_related("section").prefetch_related(
-        models.Prefetch("bylines", queryset=Byline.objects.only(*BYLINE_FIELDS)),
-        models.Prefetch("bylines__author", queryset=Author.objects.only(*BYLINE_AUTHOR_FIELDS)),
-    )
+    """Features with their section and bylines, in a fixed number of queries."""
+    return features.select_related("section").prefetch_related(*bylines_prefetch())
 
 
 def for_cards(features):

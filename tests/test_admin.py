@@ -284,6 +284,12 @@ class ChangelistTests(TestCase):
         self.add(27)
         assert self.count(url) == small
 
+    def test_changelist_names_each_features_authors_in_order(self):
+        self.client.force_login(self.editor)
+        self.add(2)
+        response = self.client.get(reverse("admin:features_feature_changelist"))
+        assert response.content.decode().count("Ann Lee, Bo Ma") == 2
+
     def test_changelist_shows_scheduled_time_with_its_zone(self):
         self.client.force_login(self.editor)
         make_feature("Soon", section=self.section, publish_at=timezone.now() + timedelta(days=2))

@@ -179,7 +179,7 @@ def create(model, objects):
     meta = model._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     database = connections[DEFAULT_DB_ALIAS]  # the connection itself, not its per-thread proxy
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
             [meta.db_table, meta.pk.column, len(objects)],
@@ -194,7 +194,7 @@ def create(model, objects):
 
     copy_rows(model, [meta.pk.column] + [field.column for field in fields], map(row, objects))
     for obj in objects:
-        obj._state.adding, obj._state.db = False, connection.alias
+        obj._state.adding, obj._state.db = False, database.alias
     return objects
 
 
