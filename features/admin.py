@@ -7,13 +7,15 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Prefetch
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django_prose_editor.widgets import AdminProseEditorWidget
 from reversion.admin import VersionAdmin
 from reversion.models import Version
+from taggit import admin as taggit_admin
+from taggit.forms import MergeTagsForm
 from taggit.models import Tag
 
 from . import workflow
@@ -34,6 +36,7 @@ from .models import (
     PreviewLink,
     PreviewLinkUse,
     Section,
+    TaggedFeature,
     Transition,
     bylines_prefetch,
 )
@@ -729,3 +732,46 @@ class DownloadAdmin(admin.ModelAdmin):
     @admin.display(description="publish time (UK)", ordering="publish_at")
     def publish_time(self, download):
         return local_datetime(download.publish_at)
+
+
+# Features' tags live in TaggedFeature (docs/decisions.md): taggit's own Tag admin merges
+# and lists the rows of its generic table only, so it is replaced by one that knows ours.
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class TagAdmin(taggit_admin.TagAdmin):
+    inlines = []  # a tag on a thousand features would list them all: its public page does
+
+    def merge_tags_view(self, request):
+        selected = [
+            pk for pk in request.session.get("selected_tag_ids", "").split(",") if pk.isdecimal()
+        ]
+        if request.method == "POST":
+            form = MergeTagsForm(request.POST)
+            if form.is_valid():
+                with transaction.atomic():
+                    target = Tag.objects.get_or_create(name=form.cleaned_data["new_tag_name"])[0]
+                    tagged = set(
+                        TaggedFeature.objects.filter(tag=target).values_list(
+                            "content_object_id", flat=True
+                        )
+                    )
+                    merging = TaggedFeature.objects.filter(tag_id__in=selected).exclude(tag=target)
+                    for tagging in merging.select_for_update():
+                        if tagging.content_object_id in tagged:
+                            tagging.delete()  # the feature has the merged tag already
+                        else:
+                            tagging.tag = target
+                            tagging.save(update_fields=["tag"])
+                            tagged.add(tagging.content_object_id)
+                self.message_user(request, f"Tags merged into “{target}”.", messages.SUCCESS)
+                request.session.pop("selected_tag_ids", None)
+                return redirect("..")
+            self.message_user(request, "Give the merged tag a name.", messages.ERROR)
+        context = {
+            **self.admin_site.each_context(request),
+            "form": MergeTagsForm(),
+            "selected_tag_ids": selected,
+        }
+        return render(request, "admin/taggit/merge_tags_form.html", context)

@@ -136,16 +136,16 @@ def go_live_of(generation):
 
 def connect():
     """Listen to every model whose changes can show on a public page."""
-    from taggit.models import Tag, TaggedItem
+    from taggit.models import Tag
 
-    from .models import Author, Byline, Download, DownloadVersion, Feature, Section
+    from .models import Author, Byline, Download, DownloadVersion, Feature, Section, TaggedFeature
 
     post_save.connect(feature_saved, sender=Feature, dispatch_uid="pages-feature-saved")
     post_delete.connect(bump, sender=Feature, dispatch_uid="pages-feature-deleted")
     m2m_changed.connect(
         bump, sender=Feature.downloads.through, dispatch_uid="pages-feature-downloads"
     )
-    for model in (Byline, Download, DownloadVersion, Section, Author, Tag, TaggedItem):
+    for model in (Byline, Download, DownloadVersion, Section, Author, Tag, TaggedFeature):
         for signal in (post_save, post_delete):
             signal.connect(bump, sender=model, dispatch_uid=f"pages-{model.__name__}-{signal}")
 

@@ -7,13 +7,13 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core import signing
 from django.core.signals import setting_changed
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from reversion import register as register_versions
 from taggit.managers import TaggableManager
-from taggit.models import Tag
+from taggit.models import Tag, TaggedItemBase
 
 from . import files, images
 from .bylines import Credit, byline_parts, byline_text, describe_role
@@ -70,6 +70,42 @@ class LiveQuerySet(models.QuerySet):
         """What the public may see: published, and its publication time has come."""
         return self.filter(status=Status.PUBLISHED, publish_at__lte=timezone.now())
 
+    def newest_live(self, via=""):
+        """
+        Live rows, newest first. For features, ``via="tagging_"`` (after tagged()) also
+        bounds and orders them by the tagging's copy, so the database walks the tag's index;
+        the feature's own columns are checked as well.
+        """
+        now = timezone.now()
+        rows = self.filter(status=Status.PUBLISHED, publish_at__lte=now)
+        if not via:
+            return rows.order_by("-publish_at", "-pk")
+        return rows.filter(
+            **{f"{via}status": Status.PUBLISHED, f"{via}publish_at__lte": now}
+        ).order_by(f"-{via}publish_at", f"-{via}feature")
+
+
+class FeatureQuerySet(LiveQuerySet):
+    def tagged(self, tag):
+        """
+        Features carrying the tag. Each is joined to its tagging, which holds a copy of the
+        feature's status and times (TaggedFeature), named ``tagging_status``,
+        ``tagging_publish_at``, ``tagging_left_public_at`` and ``tagging_feature`` (the
+        feature's id): lists of a tag filter and order by them to walk the tag's own index.
+        (Named once, the join is shared by every later filter; a filter on the relation
+        itself would join the taggings again each time.)
+        """
+        return (
+            self.alias(tagging=FilteredRelation("taggings", condition=Q(taggings__tag=tag)))
+            .alias(
+                tagging_status=F("tagging__status"),
+                tagging_publish_at=F("tagging__publish_at"),
+                tagging_left_public_at=F("tagging__left_public_at"),
+                tagging_feature=F("tagging__content_object_id"),
+            )
+            .filter(tagging_feature__isnull=False)
+        )
+
 
 class Publishable:
     """The same rule as LiveQuerySet.live(), for one row already in hand."""
@@ -91,12 +127,15 @@ class AuthorQuerySet(models.QuerySet):
 
 def live_tags():
     """Tags the public may see: those on a live feature."""
-    return Tag.objects.filter(Exists(Feature.objects.live().filter(tags=OuterRef("pk")))).exclude(
-        slug=""
-    )
+    now = timezone.now()
+    live_taggings = TaggedFeature.objects.filter(
+        tag=OuterRef("pk"), status=Status.PUBLISHED, publish_at__lte=now,
+        content_object__status=Status.PUBLISHED, content_object__publish_at__lte=now,
+    )  # fmt: skip
+    return Tag.objects.filter(Exists(live_taggings)).exclude(slug="")
 
 
-class FeatureManager(models.Manager.from_queryset(LiveQuerySet)):
+class FeatureManager(models.Manager.from_queryset(FeatureQuerySet)):
     def get_queryset(self):
         # The search vector is for the database to search, never for Python to read.
         return super().get_queryset().defer("search_vector")
@@ -367,6 +406,41 @@ class DownloadVersion(models.Model):
         return files.summarise(self.mime_type, self.page_count, self.size)
 
 
+class TaggedFeature(TaggedItemBase):
+    """
+    One tag on one feature. Beside the pair it holds a copy of the feature's status,
+    publication time and time it left the public, so that a tag's newest live features are
+    one walk down an index however many features carry the tag. The database keeps the copy
+    (migration 0017's triggers): every way of writing a feature, bulk updates included,
+    keeps it right, and the public queries check the feature's own columns as well.
+    """
+
+    content_object = models.ForeignKey("Feature", on_delete=models.CASCADE, related_name="taggings")
+    status = models.CharField(max_length=20, editable=False, blank=True, db_default="")
+    publish_at = models.DateTimeField(null=True, editable=False)
+    left_public_at = models.DateTimeField(null=True, editable=False)
+
+    class Meta:
+        verbose_name = "tag of a feature"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_object", "tag"], name="taggedfeature_once_per_feature"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["tag", "-publish_at", "-content_object"],
+                condition=Q(status=Status.PUBLISHED),
+                name="taggedfeature_live_idx",
+            ),
+            models.Index(
+                fields=["tag", "-left_public_at"],
+                condition=Q(left_public_at__isnull=False),
+                name="taggedfeature_left_idx",
+            ),
+        ]
+
+
 class Feature(Publishable, models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(
@@ -382,7 +456,7 @@ class Feature(Publishable, models.Model):
     body_text = models.TextField(editable=False, blank=True)
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="features")
     authors = models.ManyToManyField(Author, through="Byline", related_name="features")
-    tags = TaggableManager(blank=True)
+    tags = TaggableManager(blank=True, through=TaggedFeature)
     hero_image = CheckedImageField(
         upload_to="features/%Y/%m/", blank=True,
         width_field="hero_image_width", height_field="hero_image_height",

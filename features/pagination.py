@@ -58,6 +58,10 @@ class ListPage(Page):
 class ArchivePaginator(Paginator):
     """Numbered pages without a count; ``?page=last`` is the one request that counts."""
 
+    # The columns the list is ordered by, newest first, which the cursor bounds.
+    time_field = "publish_at"
+    id_field = "pk"
+
     def validate_number(self, number):
         if number == "last":
             return super().validate_number(number)
@@ -82,8 +86,9 @@ class ArchivePaginator(Paginator):
         """The page of items older than the cursor."""
         moment, pk = parse_cursor(cursor)
         # The plain bound is what the index seeks to; the OR settles ties on the same moment.
-        older = self.object_list.filter(publish_at__lte=moment).filter(
-            Q(publish_at__lt=moment) | Q(publish_at=moment, pk__lt=pk)
+        time, id_ = self.time_field, self.id_field
+        older = self.object_list.filter(**{f"{time}__lte": moment}).filter(
+            Q(**{f"{time}__lt": moment}) | Q(**{time: moment, f"{id_}__lt": pk})
         )
         rows = list(older[: self.per_page + 1])
         if not rows:
@@ -97,8 +102,9 @@ class ArchivePaginator(Paginator):
     def page_after(self, cursor):
         """The page of items newer than the cursor (reading back towards the first page)."""
         moment, pk = parse_cursor(cursor)
-        newer = self.object_list.filter(publish_at__gte=moment).filter(
-            Q(publish_at__gt=moment) | Q(publish_at=moment, pk__gt=pk)
+        time, id_ = self.time_field, self.id_field
+        newer = self.object_list.filter(**{f"{time}__gte": moment}).filter(
+            Q(**{f"{time}__gt": moment}) | Q(**{time: moment, f"{id_}__gt": pk})
         )
         rows = list(newer.reverse()[: self.per_page + 1])[::-1]
         if not rows:
@@ -106,3 +112,10 @@ class ArchivePaginator(Paginator):
         more = len(rows) > self.per_page
         rows = rows[-self.per_page :]
         return ListPage(rows, None, self, True, f"after={cursor_of(rows[0])}" if more else "")
+
+
+class TagPaginator(ArchivePaginator):
+    """A tag's list, ordered by its taggings' copy of each feature's time (TaggedFeature)."""
+
+    time_field = "tagging_publish_at"
+    id_field = "tagging_feature"

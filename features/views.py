@@ -28,7 +28,7 @@ from .models import (
     with_bylines,
     with_tags,
 )
-from .pagination import ArchivePaginator
+from .pagination import ArchivePaginator, TagPaginator
 from .search import search
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -52,7 +52,7 @@ class FeaturePageMixin:
 
     def paginate_queryset(self, queryset, page_size):
         before, after = self.request.GET.get("before"), self.request.GET.get("after")
-        if self.paginator_class is not ArchivePaginator or not (before or after):
+        if not issubclass(self.paginator_class, ArchivePaginator) or not (before or after):
             return super().paginate_queryset(queryset, page_size)
         paginator = self.get_paginator(queryset, page_size)
         page = paginator.page_before(before) if before else paginator.page_after(after)
@@ -207,9 +207,12 @@ class TagView(FeaturePageMixin, ListView):
     template_name = "features/tag_detail.html"
     allow_empty = False
 
+    paginator_class = TagPaginator
+
     def get_queryset(self):
         self.tag = get_object_or_404(live_tags(), slug=self.kwargs["slug"])
-        return super().get_queryset().filter(tags=self.tag)
+        # Walks the tag's own index of its taggings (TaggedFeature), newest first.
+        return for_cards(Feature.objects.tagged(self.tag).newest_live(via="tagging_"))
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(tag=self.tag, **kwargs)

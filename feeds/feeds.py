@@ -37,19 +37,21 @@ from .models import ScopeChange
 FEED_FORMAT = 2
 
 
-def poll_state(scope, limit, scope_key=None):
+def poll_state(scope, limit, scope_key=None, via=""):
     """
     What a feed of ``scope`` shows (each item with when it last changed), when an item last
     left it, and when the next scheduled one arrives: three small queries, each an index seek.
+    ``via="tagging_"``: the scope is a tag's (Feature.objects.tagged()), and the queries
+    read its taggings' copy of the times, which the tag's own indexes hold.
     """
     now = timezone.now()
-    live = scope.live().order_by("-publish_at", "-pk")
+    live = scope.newest_live(via=via)
     rows = live.values_list("pk", "updated_at", "publish_at")[:limit]
     items = [(pk, max(updated, published)) for pk, updated, published in rows]
     left = (
-        scope.filter(left_public_at__isnull=False)
-        .order_by("-left_public_at")
-        .values_list("left_public_at", flat=True)
+        scope.filter(**{f"{via}left_public_at__isnull": False})
+        .order_by(f"-{via}left_public_at")
+        .values_list("left_public_at", flat=True)  # the same as the tagging's copy
         .first()
     )
     if scope_key:
@@ -58,8 +60,8 @@ def poll_state(scope, limit, scope_key=None):
         )
         left = max(filter(None, [left, moved]), default=None)
     upcoming = (
-        scope.filter(status=Status.PUBLISHED, publish_at__gt=now)
-        .order_by("publish_at")
+        scope.filter(**{f"{via}status": Status.PUBLISHED, f"{via}publish_at__gt": now})
+        .order_by(f"{via}publish_at")
         .values_list("publish_at", flat=True)
         .first()
     )
@@ -159,6 +161,7 @@ class FeatureFeed(NewsroomFeed):
     """Live features; subclasses narrow them to a section, a tag or an author."""
 
     kind = "latest"  # part of the feed's permanent id: never change it
+    via = ""  # see poll_state()
 
     def title(self, obj):
         return f"{settings.NEWSROOM['SITE_NAME']} — {self.heading(obj)}"
@@ -183,10 +186,12 @@ class FeatureFeed(NewsroomFeed):
         return Feature.objects.all()
 
     def poll_state(self, obj):
-        return poll_state(self.scope(obj), self.limit, obj and f"{self.kind}:{obj.pk}")
+        return poll_state(
+            self.scope(obj), self.limit, obj and f"{self.kind}:{obj.pk}", via=self.via
+        )
 
     def items(self, obj):
-        features = self.scope(obj).live().order_by("-publish_at", "-pk")
+        features = self.scope(obj).newest_live(via=self.via)
         return with_tags(with_bylines(features))[: self.limit]
 
     def item_title(self, item):
@@ -263,8 +268,10 @@ class TagFeed(FeatureFeed):
     def link(self, obj):
         return reverse("features:tag", kwargs={"slug": obj.slug})
 
+    via = "tagging_"
+
     def scope(self, obj):
-        return Feature.objects.filter(tags=obj)
+        return Feature.objects.tagged(obj)
 
 
 class AuthorFeed(FeatureFeed):

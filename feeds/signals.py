@@ -2,9 +2,8 @@
 
 from django.db.models.signals import post_delete, pre_save
 from django.dispatch import receiver
-from taggit.models import TaggedItem
 
-from features.models import Byline, Download, Feature
+from features.models import Byline, Download, Feature, TaggedFeature
 
 from .models import ScopeChange
 
@@ -22,11 +21,9 @@ def author_removed(sender, instance, **kwargs):
         ScopeChange.mark(f"author:{instance.author_id}")
 
 
-@receiver(post_delete, sender=TaggedItem)
+@receiver(post_delete, sender=TaggedFeature)
 def tag_removed(sender, instance, **kwargs):
-    if instance.content_type.model_class() is Feature and (
-        Feature.objects.live().filter(pk=instance.object_id).exists()
-    ):
+    if Feature.objects.live().filter(pk=instance.content_object_id).exists():
         ScopeChange.mark(f"tag:{instance.tag_id}")
 
 

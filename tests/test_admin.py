@@ -8,9 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Version
+from taggit.models import Tag
 
 from features import workflow
-from features.models import Author, Feature, Status, Transition
+from features.models import Author, Feature, Status, TaggedFeature, Transition
 from tests.factories import change_form_data, make_author, make_feature, make_section, make_user
 
 
@@ -628,3 +629,31 @@ class ReviewFindingsTests(TestCase):
         data.update({"base_version": "0", "section": "abc", "downloads": ["x"],
                      "bylines-TOTAL_FORMS": "²", "tags": ["abc"]})  # fmt: skip
         assert self.client.post(change_url(feature), data).status_code == 409
+
+
+class TagMergeTests(TestCase):
+    """The tag admin's merge works on features' tags (TaggedFeature), not taggit's table."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.editor = make_user("merger", group="Editors")
+        cls.both = make_feature("Both", tags=["Estates", "Buildings"])
+        cls.one = make_feature("One", tags=["Buildings"])
+        cls.other = make_feature("Other", tags=["Policy"])
+
+    def test_merging_moves_each_feature_once_and_leaves_the_rest(self):
+        self.client.force_login(self.editor)
+        chosen = [str(Tag.objects.get(name=name).pk) for name in ["Estates", "Buildings"]]
+        response = self.client.post(
+            "/admin/taggit/tag/", {"action": "render_tag_form", "_selected_action": chosen}
+        )
+        assert response.status_code == 302
+        form = self.client.get("/admin/taggit/tag/merge-tags/")
+        assert form.status_code == 200
+        response = self.client.post("/admin/taggit/tag/merge-tags/", {"new_tag_name": "Estates"})
+        assert response.status_code == 302
+        assert sorted(self.both.tags.names()) == ["Estates"]
+        assert sorted(self.one.tags.names()) == ["Estates"]
+        assert sorted(self.other.tags.names()) == ["Policy"]
+        assert not TaggedFeature.objects.filter(tag__name="Buildings").exists()
+        assert b"One" in self.client.get("/tags/estates/").content

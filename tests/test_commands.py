@@ -1,12 +1,22 @@
 import io
 import re
 
+import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 from django.test import TestCase
 from pypdf import PdfReader
 
-from features.models import Author, Download, DownloadCategory, Feature, Section, Status
+from features.models import (
+    Author,
+    Download,
+    DownloadCategory,
+    Feature,
+    Section,
+    Status,
+    TaggedFeature,
+)
 
 
 def run(command, *args):
@@ -133,3 +143,41 @@ class SeedBulkTests(TestCase):
         number = feature.slug.removeprefix("bulk-")  # each title ends with "(number)"
         response = self.client.get("/search/", {"q": number})
         self.assertContains(response, feature.title)
+
+    def test_seeded_taggings_hold_their_features_values(self):
+        run("seed_bulk", "--features", "60", "--verbosity", "0")
+        taggings = TaggedFeature.objects.select_related("content_object")
+        assert taggings.count() >= 63
+        for tagging in taggings:
+            feature = tagging.content_object
+            assert (tagging.status, tagging.publish_at, tagging.left_public_at) == (
+                feature.status, feature.publish_at, feature.left_public_at
+            )  # fmt: skip
+
+    @pytest.mark.postgres
+    def test_the_indexes_are_built_again_as_they_were(self):
+        # On PostgreSQL the load drops the tables' indexes and builds them after it.
+        def indexes():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN"
+                    " ('features_feature', 'features_byline', 'features_taggedfeature')"
+                )
+                return dict(cursor.fetchall())
+
+        before = indexes()
+        assert "feature_search_idx" in before and "taggedfeature_live_idx" in before
+        run("seed_bulk", "--features", "30", "--verbosity", "0")
+        assert indexes() == before
+
+    @pytest.mark.postgres
+    def test_seeded_search_vectors_are_what_the_trigger_writes(self):
+        # seed_bulk gives each row its vector, computing each shared body's once; the
+        # trigger keeps a vector given on insert. It must be the one the trigger computes.
+        run("seed_bulk", "--features", "60", "--verbosity", "0")
+        seeded = dict(Feature.objects.values_list("pk", "search_vector"))
+        assert len(seeded) == 63 and all(seeded.values())
+        # Any update recomputes the vector: the trigger's own, to compare with.
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE features_feature SET search_vector = NULL")
+        assert dict(Feature.objects.values_list("pk", "search_vector")) == seeded

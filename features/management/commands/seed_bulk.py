@@ -4,20 +4,26 @@ Many features at once, for benchmarks: bulk inserts, a progress bar, no per-row 
 The rows go in with bulk_create, and on PostgreSQL with COPY: there, most of bulk_create's
 time is spent composing INSERTs of tens of thousands of parameters, in Django's compiler and
 in psycopg's parsing of the placeholders, which COPY never writes (docs/performance.md).
+On PostgreSQL the indexes of the features, bylines and taggings tables are dropped for the
+load and built again after it, so those tables are locked against readers until it ends:
+seed a database no site is serving.
 """
 
+import queue
 import random
+import sys
+import threading
 from datetime import timedelta
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.models import Max
 from django.utils import timezone
-from taggit.models import Tag, TaggedItem
+from taggit.models import Tag
 from tqdm import tqdm
 
 from features import caching
-from features.models import Author, Byline, Feature, Section, Status
+from features.models import Author, Byline, Feature, Section, Status, TaggedFeature
 from features.sanitise import html_to_text
 
 SECTIONS = ["News", "Features", "Opinion", "Interviews", "Research", "Events"]
@@ -56,37 +62,58 @@ class Command(BaseCommand):
                 f"<p>{' '.join(rng.choices(WORDS, k=40)).capitalize()}.</p>" for _ in range(4)
             )
             self.bodies.append((body, html_to_text(body)))
+        postgresql = connection.vendor == "postgresql"
         with transaction.atomic():
             sections = self.sections()
             authors = self.authors(max(20, count // 50), run)
             tags = self.tags(200)
-            content_type = ContentType.objects.get_for_model(Feature)
             now = timezone.now()
             total = count + count // 20 + count // 100
             self.kinds = (count, count + count // 20)  # live below, then drafts, then scheduled
             progress = tqdm(total=total, unit="features", disable=options["verbosity"] == 0)
-            for start in range(0, total, BATCH):
-                size = min(BATCH, total - start)
-                features = create(
-                    Feature, [self.feature(rng, run, start + n, sections, now) for n in range(size)]
-                )
-                # Plain rows for the two link tables: the ORM's per-object work is the cost.
-                insert_rows(
-                    Byline,
-                    ["feature_id", "author_id", "position", "job_title", "organisation",
-                     "role_frozen"],
-                    [row for feature in features for row in self.bylines(rng, feature, authors)],
-                )  # fmt: skip
-                insert_rows(
-                    TaggedItem,
-                    ["content_type_id", "object_id", "tag_id"],
-                    [
-                        (content_type.pk, feature.pk, tag.pk)
+            # On PostgreSQL the rows go in by COPY, written by a thread of their own while
+            # the next batch is made here: the database's work and Python's overlap.
+            ids = iter(reserve_ids(Feature, total))
+            writer = CopyWriter(self.search_vectors_of_bodies()) if postgresql else None
+            try:
+                for start in range(0, total, BATCH):
+                    size = min(BATCH, total - start)
+                    features = [
+                        self.feature(rng, run, start + n, sections, now) for n in range(size)
+                    ]
+                    for feature in features:
+                        feature.pk = next(ids)
+                    if not postgresql:
+                        insert_rows(Feature, FEATURE_COLUMNS, [feature_row(f) for f in features])
+                    bylines = [
+                        row for feature in features for row in self.bylines(rng, feature, authors)
+                    ]
+                    # (On PostgreSQL the database copies each feature's status and times to
+                    # its taggings; on SQLite they are given below.)
+                    taggings = [
+                        (feature.pk, tag.pk)
                         for feature in features
                         for tag in rng.sample(tags, rng.randint(1, 3))
-                    ],
-                )
-                progress.update(size)
+                    ]
+                    if postgresql:
+                        writer.put(features, bylines, taggings)
+                    else:
+                        insert_rows(Byline, BYLINE_COLUMNS, bylines)
+                        # With their copies of the features' values given, as the database
+                        # writes them, the trigger has nothing to do.
+                        copies = {feature.pk: tagging_copy(feature) for feature in features}
+                        insert_rows(
+                            TaggedFeature,
+                            TAGGING_COLUMNS + COPY_COLUMNS,
+                            [(pk, tag) + copies[pk] for pk, tag in taggings],
+                        )
+                    progress.update(size)
+            except BaseException:
+                if writer:
+                    writer.abort()  # the transaction's rollback undoes what it wrote
+                raise
+            if writer:
+                writer.close()
             progress.close()
         if connection.vendor == "postgresql":
             # Fresh statistics and visibility maps: the planner sees the new rows at once,
@@ -94,7 +121,7 @@ class Command(BaseCommand):
             # (VACUUM cannot run inside a transaction, as in the tests: ANALYZE alone then.)
             command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
             with connection.cursor() as cursor:
-                for model in (Feature, Byline, TaggedItem, Author, Tag):
+                for model in (Feature, Byline, TaggedFeature, Author, Tag):
                     cursor.execute(f"{command} {model._meta.db_table}")
         caching.bump()
         self.stdout.write(
@@ -135,7 +162,8 @@ class Command(BaseCommand):
         number = run + index
         words = rng.sample(WORDS, 6)
         title = f"{' '.join(words[:4]).capitalize()} ({number})"
-        body, body_text = rng.choice(self.bodies)
+        body_index = rng.randrange(len(self.bodies))
+        body, body_text = self.bodies[body_index]
         live, drafts = self.kinds
         if index < live:
             status = Status.PUBLISHED
@@ -144,7 +172,7 @@ class Command(BaseCommand):
             status, publish_at = Status.DRAFT, None
         else:
             status, publish_at = Status.PUBLISHED, now + timedelta(days=rng.randint(1, 30))
-        return Feature(
+        feature = Feature(
             title=title,
             slug=f"bulk-{number}",
             standfirst=f"{' '.join(words).capitalize()}: a standfirst of feature {number}.",
@@ -155,6 +183,20 @@ class Command(BaseCommand):
             publish_at=publish_at,
             first_published_at=publish_at,
         )
+        feature.body_index = body_index
+        return feature
+
+    def search_vectors_of_bodies(self):
+        """On PostgreSQL, each shared body's search vector (weight C), computed once."""
+        if connection.vendor != "postgresql":
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT setweight(to_tsvector('english', body), 'C')::text"
+                " FROM unnest(%s::text[]) WITH ORDINALITY AS bodies(body, n) ORDER BY n",
+                [[body_text for _body, body_text in self.bodies]],
+            )
+            return [vector for (vector,) in cursor.fetchall()]
 
     def bylines(self, rng, feature, authors):
         chosen = rng.sample(authors, rng.randint(1, 3))
@@ -172,46 +214,173 @@ class Command(BaseCommand):
         ]
 
 
-def create(model, objects):
-    """bulk_create(objects), or on PostgreSQL a COPY of them, with ids from the table's own."""
-    if connection.vendor != "postgresql":
-        return model.objects.bulk_create(objects)
+BYLINE_COLUMNS = ["feature_id", "author_id", "position", "job_title", "organisation",
+                  "role_frozen"]  # fmt: skip
+TAGGING_COLUMNS = ["content_object_id", "tag_id"]
+COPY_COLUMNS = ["status", "publish_at", "left_public_at"]
+
+
+def tagging_copy(feature):
+    """A feature's values that its taggings hold a copy of, as the database stores them."""
+    return tuple(
+        Feature._meta.get_field(name).get_db_prep_save(getattr(feature, name), connection)
+        for name in COPY_COLUMNS
+    )
+
+
+FEATURE_FIELDS = [field for field in Feature._meta.concrete_fields if not field.primary_key]
+FEATURE_COLUMNS = [Feature._meta.pk.column] + [field.column for field in FEATURE_FIELDS]
+
+
+def feature_row(feature):
+    """A feature's row, each value as its field writes it (what bulk_create would send)."""
+    return [feature.pk] + [
+        field.get_db_prep_save(field.pre_save(feature, add=True), connection)
+        for field in FEATURE_FIELDS
+    ]
+
+
+def reserve_ids(model, count):
+    """
+    ``count`` ids for new rows of the model's table: on PostgreSQL from the table's own
+    sequence; on SQLite, which writes one transaction at a time, those after the highest.
+    """
     meta = model._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    database = connections[DEFAULT_DB_ALIAS]  # the connection itself, not its per-thread proxy
-    with database.cursor() as cursor:
+    if connection.vendor != "postgresql":
+        first = (model.objects.aggregate(highest=Max("pk"))["highest"] or 0) + 1
+        return range(first, first + count)
+    with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(objects)],
+            [meta.db_table, meta.pk.column, count],
         )
-        for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
-            obj.pk = pk
-
-    def row(obj):
-        return [obj.pk] + [
-            field.get_db_prep_save(field.pre_save(obj, add=True), database) for field in fields
-        ]
-
-    copy_rows(model, [meta.pk.column] + [field.column for field in fields], map(row, objects))
-    for obj in objects:
-        obj._state.adding, obj._state.db = False, database.alias
-    return objects
+        return [pk for (pk,) in cursor.fetchall()]
 
 
-def copy_rows(model, columns, rows):
-    """PostgreSQL's COPY of plain rows into the model's table."""
-    names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    # The names come from the model and the rows are data: nothing from outside.
-    sql = f"COPY {model._meta.db_table} ({names}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
+class CopyWriter:
+    """
+    Writes batches of features, bylines and taggings to PostgreSQL by COPY, in a thread of
+    its own, on the command's connection and in its transaction. Meanwhile the command
+    makes the next batch, and must not use the connection itself until close().
+
+    Each feature is given its search vector as the table's trigger would write it (title
+    A, standfirst B, body C), with the body's taken from those computed once; the trigger
+    keeps a vector given on insert (migration 0018).
+    """
+
+    # Tables whose indexes are built afresh after the load, which is quicker than keeping
+    # them up to date row by row (the indexes of constraints stay).
+    TABLES = (Feature, Byline, TaggedFeature)
+
+    def __init__(self, body_vectors):
+        self.body_vectors = body_vectors
+        self.database = connections[DEFAULT_DB_ALIAS]  # the wrapper, not its per-thread proxy
+        self.database.ensure_connection()
+        self.raw = self.database.connection
+        self.indexes = self.drop_indexes()
+        self.vector_at = FEATURE_COLUMNS.index("search_vector")
+        self.batches = queue.Queue(maxsize=2)
+        self.error = None
+        self.aborted = False
+        # The thread mostly waits on the database; when it wakes, it should not wait long
+        # for the interpreter's lock while the command makes rows.
+        self.switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(0.0005)
+        self.thread = threading.Thread(target=self.run, name="seed-copy", daemon=True)
+        self.thread.start()
+
+    def put(self, features, bylines, taggings):
+        if self.error:
+            raise self.error
+        rows = [feature_row(feature) for feature in features]
+        self.batches.put((features, rows, bylines, taggings))
+
+    def close(self):
+        """Wait for the last batch to be written, then build the indexes again."""
+        self.stop()
+        if self.error:
+            raise self.error
+        with self.raw.cursor() as cursor:
+            # The foreign keys are checked now rather than at commit: PostgreSQL builds no
+            # index on a table with checks still to come.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for definition in self.indexes:
+                cursor.execute(definition)
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django's foreign keys are
+
+    def abort(self):
+        """After a failure of the command's own: write nothing more, and end the thread."""
+        self.aborted = True
+        self.stop()
+
+    def stop(self):
+        try:
+            self.batches.put(None)
+            self.thread.join()
+        finally:
+            sys.setswitchinterval(self.switch_interval)
+
+    def drop_indexes(self):
+        """Drop the tables' indexes, but those of constraints; return their definitions."""
+        tables = [model._meta.db_table for model in self.TABLES]
+        with self.raw.cursor() as cursor:
+            cursor.execute(
+                "SELECT index.indexrelid::regclass::text, pg_get_indexdef(index.indexrelid)"
+                " FROM pg_index index JOIN pg_class tables ON tables.oid = index.indrelid"
+                " WHERE tables.relname = ANY(%s)"
+                " AND tables.relnamespace = current_schema()::regnamespace"
+                " AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = index.indexrelid)",
+                [tables],
+            )
+            indexes = cursor.fetchall()
+            for name, _definition in indexes:
+                cursor.execute(f"DROP INDEX {name}")  # a name PostgreSQL has just given
+        return [definition for _name, definition in indexes]
+
+    def run(self):
+        try:
+            while (batch := self.batches.get()) is not None:
+                if self.error is None and not self.aborted:
+                    self.write(*batch)
+        except BaseException as error:  # handed to the command's own thread
+            self.error = error
+            while self.batches.get() is not None:  # let the command finish putting
+                pass
+
+    def write(self, features, rows, bylines, taggings):
+        with self.raw.cursor() as cursor:
+            cursor.execute(
+                "SELECT (setweight(to_tsvector('english', title), 'A')"
+                " || setweight(to_tsvector('english', standfirst), 'B')"
+                " || (%s::tsvector[])[body])::text"
+                " FROM unnest(%s::text[], %s::text[], %s::int[])"
+                " WITH ORDINALITY AS features(title, standfirst, body, n) ORDER BY n",
+                [
+                    self.body_vectors,
+                    [feature.title for feature in features],
+                    [feature.standfirst for feature in features],
+                    [feature.body_index + 1 for feature in features],
+                ],
+            )
+            for row, (vector,) in zip(rows, cursor.fetchall(), strict=True):
+                row[self.vector_at] = vector
+            self.copy(cursor, Feature, FEATURE_COLUMNS, rows)
+            self.copy(cursor, Byline, BYLINE_COLUMNS, bylines)
+            self.copy(cursor, TaggedFeature, TAGGING_COLUMNS, taggings)
+
+    def copy(self, cursor, model, columns, rows):
+        """PostgreSQL's COPY of plain rows into the model's table."""
+        names = ", ".join(self.database.ops.quote_name(column) for column in columns)
+        # The names come from the model and the rows are data: nothing from outside.
+        sql = f"COPY {model._meta.db_table} ({names}) FROM STDIN"
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def insert_rows(model, columns, rows):
-    """Plain rows for a table: COPY on PostgreSQL, elsewhere as few multi-row INSERTs as can be."""
-    if connection.vendor == "postgresql":
-        return copy_rows(model, columns, rows)
+    """Plain rows for a table in as few multi-row INSERTs as can be (SQLite's way)."""
     table = model._meta.db_table
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"

@@ -1,0 +1,79 @@
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test import TransactionTestCase
+from django.utils import timezone
+
+BEFORE = [("features", "0016_feature_publish_at_idx")]
+AFTER = [("features", "0017_tag_copies")]
+
+
+class TagCopiesMigrationTests(TransactionTestCase):
+    """Migration 0017 moves features' tags out of taggit's table, with copies, and back."""
+
+    def migrate(self, target):
+        executor = MigrationExecutor(connection)
+        executor.migrate(target)
+        return executor.loader.project_state(target).apps
+
+    def test_tags_move_across_with_their_copies_and_back(self):
+        apps = self.migrate(BEFORE)
+        try:
+            when = timezone.now().replace(microsecond=0)
+            section = apps.get_model("features", "Section").objects.create(name="N", slug="n")
+            feature_model = apps.get_model("features", "Feature")
+            live = feature_model.objects.create(
+                title="Live", slug="live", standfirst="S", section=section,
+                status="published", publish_at=when,
+            )  # fmt: skip
+            draft = feature_model.objects.create(
+                title="Draft", slug="draft", standfirst="S", section=section
+            )
+            tag_model = apps.get_model("taggit", "Tag")
+            estates = tag_model.objects.create(name="Estates", slug="estates")
+            policy = tag_model.objects.create(name="Policy", slug="policy")
+            kinds = apps.get_model("contenttypes", "ContentType").objects
+            kind = kinds.get_or_create(app_label="features", model="feature")[0]
+            other = kinds.get_or_create(app_label="features", model="section")[0]
+            items = apps.get_model("taggit", "TaggedItem").objects
+            for feature, tag in [(live, estates), (live, policy), (draft, estates)]:
+                items.create(content_type=kind, object_id=feature.pk, tag=tag)
+            items.create(content_type=other, object_id=section.pk, tag=policy)
+
+            apps = self.migrate(AFTER)
+            copies = apps.get_model("features", "TaggedFeature").objects
+            assert set(
+                copies.values_list("content_object__slug", "tag__slug", "status", "publish_at")
+            ) == {
+                ("live", "estates", "published", when),
+                ("live", "policy", "published", when),
+                ("draft", "estates", "draft", None),
+            }
+            # What is not a feature's stays where it was.
+            left = apps.get_model("taggit", "TaggedItem").objects
+            assert list(left.values_list("content_type_id", "object_id")) == [
+                (other.pk, section.pk)
+            ]
+
+            apps = self.migrate(BEFORE)
+            items = apps.get_model("taggit", "TaggedItem").objects
+            back = items.filter(content_type_id=kind.pk).values_list("object_id", "tag__slug")
+            assert set(back) == {(live.pk, "estates"), (live.pk, "policy"), (draft.pk, "estates")}
+        finally:
+            executor = MigrationExecutor(connection)
+            executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+class TriggersInPlaceTests(TransactionTestCase):
+    """The tags' copies depend on triggers that a later migration could drop unawares."""
+
+    def test_the_copy_triggers_exist(self):
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN"
+                    " ('features_feature'::regclass, 'features_taggedfeature'::regclass)"
+                )
+            else:
+                cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            names = {name for (name,) in cursor.fetchall()}
+        assert {"features_taggedfeature_copy", "features_feature_copy_to_taggings"} <= names
