@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.db import migrations
 
 # The search vector is still the database's to write, with one exception: a row inserted
@@ -18,17 +20,8 @@ BEGIN
 END
 $$ LANGUAGE plpgsql;
 """
-PREVIOUS = """
-CREATE OR REPLACE FUNCTION features_feature_search_vector() RETURNS trigger AS $$
-BEGIN
-    NEW.search_vector :=
-        setweight(to_tsvector('english', coalesce(NEW.title, '')), 'A') ||
-        setweight(to_tsvector('english', coalesce(NEW.standfirst, '')), 'B') ||
-        setweight(to_tsvector('english', coalesce(NEW.body_text, '')), 'C');
-    RETURN NEW;
-END
-$$ LANGUAGE plpgsql;
-"""
+# Going back, the function as migration 0010 made it.
+PREVIOUS = import_module("features.migrations.0010_search_vector").FUNCTION
 
 
 def given_vectors(apps, schema_editor):
