@@ -88,10 +88,10 @@ class Command(BaseCommand):
                     bylines = [
                         row for feature in features for row in self.bylines(rng, feature, authors)
                     ]
-                    # (On PostgreSQL the database copies each feature's status and times to
-                    # its taggings; on SQLite they are given below.)
+                    # Each tagging with its copy of the feature's values, as the database
+                    # would write it: its trigger then has nothing to do.
                     taggings = [
-                        (feature.pk, tag.pk)
+                        (feature.pk, tag.pk, *tagging_copy(feature))
                         for feature in features
                         for tag in rng.sample(tags, rng.randint(1, 3))
                     ]
@@ -99,14 +99,7 @@ class Command(BaseCommand):
                         writer.put(features, bylines, taggings)
                     else:
                         insert_rows(Byline, BYLINE_COLUMNS, bylines)
-                        # With their copies of the features' values given, as the database
-                        # writes them, the trigger has nothing to do.
-                        copies = {feature.pk: tagging_copy(feature) for feature in features}
-                        insert_rows(
-                            TaggedFeature,
-                            TAGGING_COLUMNS + COPY_COLUMNS,
-                            [(pk, tag) + copies[pk] for pk, tag in taggings],
-                        )
+                        insert_rows(TaggedFeature, TAGGING_COLUMNS, taggings)
                     progress.update(size)
             except BaseException:
                 if writer:
@@ -216,8 +209,8 @@ class Command(BaseCommand):
 
 BYLINE_COLUMNS = ["feature_id", "author_id", "position", "job_title", "organisation",
                   "role_frozen"]  # fmt: skip
-TAGGING_COLUMNS = ["content_object_id", "tag_id"]
 COPY_COLUMNS = ["status", "publish_at", "left_public_at"]
+TAGGING_COLUMNS = ["content_object_id", "tag_id", *COPY_COLUMNS]
 
 
 def tagging_copy(feature):
