@@ -91,8 +91,9 @@ class Command(BaseCommand):
                     # Each tagging with its copy of the feature's values, as the database
                     # would write it: its trigger then has nothing to do.
                     taggings = [
-                        (feature.pk, tag.pk, *tagging_copy(feature))
+                        (feature.pk, tag.pk, *copy)
                         for feature in features
+                        for copy in [tagging_copy(feature)]
                         for tag in rng.sample(tags, rng.randint(1, 3))
                     ]
                     if postgresql:
@@ -213,11 +214,13 @@ COPY_COLUMNS = ["status", "publish_at", "left_public_at"]
 TAGGING_COLUMNS = ["content_object_id", "tag_id", *COPY_COLUMNS]
 
 
+COPY_FIELDS = [Feature._meta.get_field(name) for name in COPY_COLUMNS]
+
+
 def tagging_copy(feature):
     """A feature's values that its taggings hold a copy of, as the database stores them."""
     return tuple(
-        Feature._meta.get_field(name).get_db_prep_save(getattr(feature, name), connection)
-        for name in COPY_COLUMNS
+        field.get_db_prep_save(getattr(feature, field.attname), connection) for field in COPY_FIELDS
     )
 
 
