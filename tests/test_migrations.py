@@ -1,7 +1,14 @@
-from django.db import connection
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.test import TransactionTestCase
 from django.utils import timezone
+
+from features.models import Feature, Status, TaggedFeature
+from tests.factories import make_feature
 
 BEFORE = [("features", "0016_feature_publish_at_idx")]
 AFTER = [("features", "0017_tag_copies")]
@@ -77,3 +84,34 @@ class TriggersInPlaceTests(TransactionTestCase):
                 cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
             names = {name for (name,) in cursor.fetchall()}
         assert {"features_taggedfeature_copy", "features_feature_copy_to_taggings"} <= names
+
+
+@pytest.mark.postgres
+class TaggingCopyConcurrencyTests(TransactionTestCase):
+    """A tagging made while its feature's change is being committed copies the change."""
+
+    def test_a_new_tagging_waits_for_a_change_of_its_feature_being_committed(self):
+        feature = make_feature("Under way", status=Status.DRAFT)
+        changed, errors = threading.Event(), []
+
+        def publish_slowly():
+            try:
+                with transaction.atomic():
+                    Feature.objects.filter(pk=feature.pk).update(
+                        status=Status.PUBLISHED, publish_at=timezone.now()
+                    )
+                    changed.set()
+                    time.sleep(0.5)  # the tagging below is made meanwhile
+            except Exception as error:  # reported by the test's own thread
+                errors.append(error)
+                changed.set()
+            finally:
+                connections.close_all()
+
+        other = threading.Thread(target=publish_slowly)
+        other.start()
+        assert changed.wait(10)
+        feature.tags.add("Estates")
+        other.join()
+        assert not errors
+        assert TaggedFeature.objects.get(content_object=feature).status == Status.PUBLISHED
