@@ -32,6 +32,12 @@ def reverse_slug(viewname, slug):
     return _reversed(viewname, slug, get_script_prefix(), get_urlconf())
 
 
+def slug_reverser(viewname):
+    """reverse_slug() for many slugs of one page: the prefix and URLconf are read once."""
+    prefix, urlconf = get_script_prefix(), get_urlconf()
+    return lambda slug: _reversed(viewname, slug, prefix, urlconf)
+
+
 @functools.lru_cache(maxsize=10_000)
 def _reversed(viewname, slug, prefix, urlconf):
     return reverse(viewname, urlconf=urlconf, kwargs={"slug": slug})
@@ -638,13 +644,19 @@ class Feature(Publishable, models.Model):
         return self.first_published_at or self.publish_at
 
     def tag_list(self):
-        """The feature's tags, as with_tags() fetched them if it did."""
-        tags = self.__dict__.get("prefetched_tags")
+        """The feature's tags, as attach_parts() gave them if it did."""
+        tags = self.__dict__.get("attached_tags")
         return tags if tags is not None else list(self.tags.all())
 
     def credits(self):
-        """The byline's authors in order (uses prefetched bylines when present)."""
-        return [byline.credit for byline in self.bylines.all()]
+        """The byline's authors in order (as attach_parts() gave them, or prefetched)."""
+        credits = self.__dict__.get("attached_credits")
+        return credits if credits is not None else [b.credit for b in self.bylines.all()]
+
+    def attach_parts(self, credits, tags):
+        """Give the feature its byline credits and tags, read elsewhere (features/cards.py)."""
+        self.attached_credits = list(credits)
+        self.attached_tags = list(tags)
 
     @property
     def byline(self):
@@ -711,15 +723,7 @@ class Byline(models.Model):
         self.role_frozen = True
 
 
-# What a feature's card in a list shows, besides its section and byline.
-CARD_FIELDS = ("title", "slug", "standfirst", "section", "status", "publish_at",
-               "first_published_at")  # fmt: skip
-# What a byline shows of itself and of its author: lists leave the rest in the database.
-BYLINE_FIELDS = ("feature_id", "author_id", "position", "job_title", "organisation", "role_frozen")
-BYLINE_AUTHOR_FIELDS = ("name", "slug", "job_title", "organisation")
-
-
-def bylines_prefetch(byline_fields=BYLINE_FIELDS, author_fields=BYLINE_AUTHOR_FIELDS):
+def bylines_prefetch(byline_fields, author_fields):
     """
     Prefetches of features' bylines and their authors, reading only these columns. The
     authors come by primary key in a query of their own: joined to the bylines, PostgreSQL
@@ -729,25 +733,6 @@ def bylines_prefetch(byline_fields=BYLINE_FIELDS, author_fields=BYLINE_AUTHOR_FI
         models.Prefetch("bylines", queryset=Byline.objects.only(*byline_fields)),
         models.Prefetch("bylines__author", queryset=Author.objects.only(*author_fields)),
     ]
-
-
-def with_bylines(features):
-    """Features with their section and bylines, in a fixed number of queries."""
-    return features.select_related("section").prefetch_related(*bylines_prefetch())
-
-
-def for_cards(features):
-    """Features as lists show them: the card's own columns, section and bylines."""
-    return with_bylines(features).only(*CARD_FIELDS)
-
-
-def with_tags(features):
-    """
-    Features with their tags in a list each, read by Feature.tag_list(). (Prefetched the
-    usual way, taggit builds a fresh queryset for every feature, which costs more than the
-    query itself.)
-    """
-    return features.prefetch_related(models.Prefetch("tags", to_attr="prefetched_tags"))
 
 
 class Transition(models.Model):

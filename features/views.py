@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_safe
 from django.views.generic import DetailView, ListView, TemplateView
 
 from . import workflow
+from .cards import as_cards, credits_by_feature, tags_by_feature
 from .models import (
     Author,
     Download,
@@ -23,10 +24,7 @@ from .models import (
     PreviewLinkUse,
     Section,
     Status,
-    for_cards,
     live_tags,
-    with_bylines,
-    with_tags,
 )
 from .pagination import ArchivePaginator, TagPaginator
 from .search import search
@@ -35,8 +33,8 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def with_page_parts(features):
-    """Features with everything their own page shows."""
-    return with_tags(with_bylines(features))
+    """Features with their section; feature_context() adds their bylines and tags."""
+    return features.select_related("section")
 
 
 def live_features():
@@ -59,8 +57,12 @@ class FeaturePageMixin:
         return paginator, page, page.object_list, True
 
     def get_queryset(self):
-        # Lists show title, standfirst and byline: the rest stays in the database.
-        return for_cards(Feature.objects.live())
+        return Feature.objects.live()
+
+    def get_context_data(self, **kwargs):
+        # Lists show each feature as a card, read as plain rows (features/cards.py).
+        self.object_list = as_cards(self.object_list)
+        return super().get_context_data(**kwargs)
 
 
 class HomeView(TemplateView):
@@ -68,8 +70,8 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        features = for_cards(Feature.objects.live())
-        context["features"] = features[: settings.NEWSROOM["HOME_FEATURES"]]
+        features = as_cards(Feature.objects.live())
+        context["features"] = list(features[: settings.NEWSROOM["HOME_FEATURES"]])
         context["crossword"] = (
             Download.objects.live().filter(category=DownloadCategory.CROSSWORD).first()
         )
@@ -109,6 +111,12 @@ class FeatureDetailView(DetailView):
 
 
 def feature_context(request, feature):
+    # Bylines and tags as plain rows: prefetched as model instances they cost more than
+    # the rest of the page (see features/cards.py).
+    feature.attach_parts(
+        credits_by_feature([feature.pk]).get(feature.pk, []),
+        tags_by_feature([feature.pk]).get(feature.pk, []),
+    )
     return {
         "downloads": list(feature.downloads.live()),
         "canonical_url": request.build_absolute_uri(feature.get_absolute_url()),
@@ -161,11 +169,11 @@ def news_article_data(request, feature):
         "author": [
             {
                 "@type": "Person",
-                "name": byline.author.name,
-                "jobTitle": byline.credit.job_title,
-                "url": request.build_absolute_uri(byline.author.get_absolute_url()),
+                "name": credit.name,
+                "jobTitle": credit.job_title,
+                "url": request.build_absolute_uri(credit.url),
             }
-            for byline in feature.bylines.all()
+            for credit in feature.credits()
         ],
         "publisher": {"@type": "Organization", "name": settings.NEWSROOM["PUBLISHER"]},
     }
@@ -186,10 +194,12 @@ class SectionView(FeaturePageMixin, ListView):
 
 
 class AuthorView(FeaturePageMixin, ListView):
-    """An author's page exists only once they have a live feature: drafts name nobody."""
+    """
+    An author's page exists only once they have a live feature: drafts name nobody. (The
+    author is looked up among those with one, so the list is not asked again.)
+    """
 
     template_name = "features/author_detail.html"
-    allow_empty = False
 
     def get_queryset(self):
         self.author = get_object_or_404(
@@ -202,17 +212,19 @@ class AuthorView(FeaturePageMixin, ListView):
 
 
 class TagView(FeaturePageMixin, ListView):
-    """A tag's page exists only while a live feature carries it."""
+    """
+    A tag's page exists only while a live feature carries it. (The tag is looked up among
+    those a live feature carries, so the list is not asked again.)
+    """
 
     template_name = "features/tag_detail.html"
-    allow_empty = False
 
     paginator_class = TagPaginator
 
     def get_queryset(self):
         self.tag = get_object_or_404(live_tags(), slug=self.kwargs["slug"])
         # Walks the tag's own index of its taggings (TaggedFeature), newest first.
-        return for_cards(Feature.objects.tagged(self.tag).newest_live(via="tagging_"))
+        return Feature.objects.tagged(self.tag).newest_live(via="tagging_")
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(tag=self.tag, **kwargs)

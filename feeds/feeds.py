@@ -18,6 +18,7 @@ from django.utils.feedgenerator import Enclosure, Stylesheet
 from django.utils.html import escape
 from django.utils.http import http_date, quote_etag
 
+from features.cards import credits_by_feature, tags_by_feature
 from features.models import (
     Author,
     Download,
@@ -25,8 +26,6 @@ from features.models import (
     Section,
     Status,
     live_tags,
-    with_bylines,
-    with_tags,
 )
 from features.sanitise import absolutise_urls
 
@@ -191,8 +190,16 @@ class FeatureFeed(NewsroomFeed):
         )
 
     def items(self, obj):
-        features = self.scope(obj).newest_live(via=self.via)
-        return with_tags(with_bylines(features))[: self.limit]
+        # Bylines and tags come as plain rows (features/cards.py): prefetched as model
+        # instances, they cost more than the rest of the feed together.
+        features = list(
+            self.scope(obj).newest_live(via=self.via).defer("body_text")[: self.limit]
+        )
+        ids = [feature.pk for feature in features]
+        credits, tags = credits_by_feature(ids), tags_by_feature(ids)
+        for feature in features:
+            feature.attach_parts(credits.get(feature.pk, []), tags.get(feature.pk, []))
+        return features
 
     def item_title(self, item):
         return item.title
@@ -220,10 +227,7 @@ class FeatureFeed(NewsroomFeed):
 
     def item_extra_kwargs(self, item):
         extra = {
-            "authors": [
-                (byline.author.name, self.absolute(byline.author.get_absolute_url()))
-                for byline in item.bylines.all()
-            ],
+            "authors": [(credit.name, self.absolute(credit.url)) for credit in item.credits()],
             "content_html": absolutise_urls(item.body, self.absolute(item.get_absolute_url())),
         }
         if item.hero_image:

@@ -69,6 +69,13 @@ def make_feature(
     return feature
 
 
+def features_listed(response):
+    """The features a list page showed, in order (lists give the template Cards)."""
+    cards = list(response.context["features"])
+    found = Feature.objects.in_bulk([card.pk for card in cards])
+    return [found[card.pk] for card in cards]
+
+
 def pdf_bytes(pages=2):
     images = [Image.new("RGB", (200, 280), "white") for _ in range(pages)]
     buffer = io.BytesIO()

@@ -4,7 +4,7 @@ from django.db import connection
 from django.test import TestCase
 
 from features.models import Feature, Status
-from tests.factories import make_feature, make_section
+from tests.factories import features_listed, make_feature, make_section
 
 
 class SearchTests(TestCase):
@@ -23,7 +23,7 @@ class SearchTests(TestCase):
         cls.draft = make_feature("Orchards draft", section=section, status=Status.DRAFT)
 
     def results(self, query):
-        return list(self.client.get("/search/", {"q": query}).context["features"])
+        return features_listed(self.client.get("/search/", {"q": query}))
 
     def test_title_and_body_matches_are_found_and_drafts_are_not(self):
         assert set(self.results("orchards")) == {self.in_title, self.in_body}
@@ -42,7 +42,7 @@ class SearchTests(TestCase):
         ]
         with override_settings(NEWSROOM={**settings.NEWSROOM, "SEARCH_MATCHES": 3}):
             response = self.client.get("/search/", {"q": "orchard"})
-        assert set(response.context["features"]) == set(newest)
+        assert set(features_listed(response)) == set(newest)
         self.assertContains(response, "3 or more results for “orchard”")
         self.assertContains(response, "Showing the 3 newest, most relevant first.")
         few = self.client.get("/search/", {"q": "quiet"})
@@ -72,7 +72,7 @@ class PostgresSearchTests(TestCase):
         )
 
     def results(self, query):
-        return list(self.client.get("/search/", {"q": query}).context["features"])
+        return features_listed(self.client.get("/search/", {"q": query}))
 
     def test_a_title_match_ranks_above_a_body_match(self):
         assert self.results("publishing minutes") == [self.in_title, self.in_body]
