@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET, require_safe
 from django.views.generic import DetailView, ListView, TemplateView
+from taggit.models import Tag
 
 from . import workflow
 from .cards import as_cards, credits_by_feature, tags_by_feature
@@ -24,7 +25,6 @@ from .models import (
     PreviewLinkUse,
     Section,
     Status,
-    live_tags,
 )
 from .pagination import ArchivePaginator, TagPaginator
 from .search import search
@@ -59,10 +59,17 @@ class FeaturePageMixin:
     def get_queryset(self):
         return Feature.objects.live()
 
+    # A list that exists only while it has a live feature (a tag's, an author's): its first
+    # page, already read, says so, where ListView's allow_empty would ask the database again.
+    missing_when_empty = None
+
     def get_context_data(self, **kwargs):
         # Lists show each feature as a card, read as plain rows (features/cards.py).
         self.object_list = as_cards(self.object_list)
-        return super().get_context_data(**kwargs)
+        context = super().get_context_data(**kwargs)
+        if self.missing_when_empty and not context["features"]:
+            raise Http404(self.missing_when_empty)
+        return context
 
 
 class HomeView(TemplateView):
@@ -194,17 +201,13 @@ class SectionView(FeaturePageMixin, ListView):
 
 
 class AuthorView(FeaturePageMixin, ListView):
-    """
-    An author's page exists only once they have a live feature: drafts name nobody. (The
-    author is looked up among those with one, so the list is not asked again.)
-    """
+    """An author's page exists only once they have a live feature: drafts name nobody."""
 
     template_name = "features/author_detail.html"
+    missing_when_empty = "No live feature names this author."
 
     def get_queryset(self):
-        self.author = get_object_or_404(
-            Author.objects.with_live_features(), slug=self.kwargs["slug"]
-        )
+        self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
         return super().get_queryset().filter(bylines__author=self.author)
 
     def get_context_data(self, **kwargs):
@@ -212,17 +215,15 @@ class AuthorView(FeaturePageMixin, ListView):
 
 
 class TagView(FeaturePageMixin, ListView):
-    """
-    A tag's page exists only while a live feature carries it. (The tag is looked up among
-    those a live feature carries, so the list is not asked again.)
-    """
+    """A tag's page exists only while a live feature carries it."""
 
     template_name = "features/tag_detail.html"
+    missing_when_empty = "No live feature carries this tag."
 
     paginator_class = TagPaginator
 
     def get_queryset(self):
-        self.tag = get_object_or_404(live_tags(), slug=self.kwargs["slug"])
+        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
         # Walks the tag's own index of its taggings (TaggedFeature), newest first.
         return Feature.objects.tagged(self.tag).newest_live(via="tagging_")
 
