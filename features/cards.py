@@ -88,6 +88,8 @@ def plain_rows(model, fields, key, values, order_by=()):
     the query costs several times what the database does, and these never need it. Names
     come from the model, quoted; values go as parameters.
     """
+    if not values:
+        return []  # "IN ()" is an error on PostgreSQL
     column = functools.partial(_column, model)
     sql = (
         f"SELECT {', '.join(map(column, fields))} FROM {_table(model)}"  # noqa: S608

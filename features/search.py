@@ -1,34 +1,68 @@
 """Search of live features: PostgreSQL full-text search where we have it, words elsewhere."""
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, Q
+
+from .cards import as_cards
+from .models import Feature
 
 MAX_WORDS = 12
 
 
 def search(features, query):
     """
-    ``features`` that match ``query``, best first: the newest matches, at most
+    The live ``features`` that match ``query``, best first, as a list of Cards that reads
+    each page's cards when it is sliced: the newest matches, at most
     ``NEWSROOM["SEARCH_MATCHES"]`` of them, ranked. A word found in most of a large archive
     would otherwise mean ranking (and counting) every feature on every search.
     """
+    return RankedMatches(ranked_ids(features, query))
+
+
+def ranked_ids(features, query):
+    """The ids of the newest matches, best first, in one query."""
     limit = settings.NEWSROOM["SEARCH_MATCHES"]
     if connection.vendor == "postgresql":
         # Ranked by the weighted vector the database keeps (title, then standfirst, then
         # body), with the GIN index behind it; websearch syntax takes "quotes" and -minus.
+        # The ranks come with the ids and are sorted here: the matches are read once, where
+        # a ranked and counted queryset would find them twice.
         terms = SearchQuery(query, config="english", search_type="websearch")
-        newest = features.filter(search_vector=terms).order_by("-publish_at", "-pk")
-        return (
-            features.filter(pk__in=newest.values("pk")[:limit])
+        rows = list(
+            features.filter(search_vector=terms)
+            .order_by("-publish_at", "-pk")
             .annotate(rank=SearchRank(F("search_vector"), terms))
-            .order_by("-rank", "-publish_at", "-pk")
+            .values_list("rank", "publish_at", "pk")[:limit]
         )
+        rows.sort(reverse=True)
+        return [pk for _rank, _published, pk in rows]
     matches = Q()
     for word in query.split()[:MAX_WORDS]:
         matches &= (
             Q(title__icontains=word) | Q(standfirst__icontains=word) | Q(body_text__icontains=word)
         )
     newest = features.filter(matches).order_by("-publish_at", "-pk")
-    return features.filter(pk__in=newest.values("pk")[:limit])
+    return list(newest.values_list("pk", flat=True)[:limit])
+
+
+class RankedMatches(Sequence):
+    """
+    Search results for a paginator: their number is known without counting, and a slice
+    is the cards of those features, read by id (and checked to be live still).
+    """
+
+    def __init__(self, ids):
+        self.ids = ids
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        ids = self.ids[index] if isinstance(index, slice) else [self.ids[index]]
+        cards = {card.pk: card for card in as_cards(Feature.objects.live().filter(pk__in=ids))}
+        found = [cards[pk] for pk in ids if pk in cards]
+        return found if isinstance(index, slice) else found[0]

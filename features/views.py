@@ -65,11 +65,14 @@ class FeaturePageMixin:
 
     def get_context_data(self, **kwargs):
         # Lists show each feature as a card, read as plain rows (features/cards.py).
-        self.object_list = as_cards(self.object_list)
+        self.object_list = self.cards(self.object_list)
         context = super().get_context_data(**kwargs)
         if self.missing_when_empty and not context["features"]:
             raise Http404(self.missing_when_empty)
         return context
+
+    def cards(self, features):
+        return as_cards(features)
 
 
 class HomeView(TemplateView):
@@ -242,8 +245,11 @@ class SearchView(FeaturePageMixin, ListView):
         raw = CONTROL_CHARACTERS.sub(" ", self.request.GET.get("q", ""))
         self.query = " ".join(raw.split())[: settings.NEWSROOM["SEARCH_MAX_LENGTH"]]
         if not self.query:
-            return Feature.objects.none()
+            return []
         return search(super().get_queryset(), self.query)
+
+    def cards(self, results):
+        return results  # search() gives its matches as cards already
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(query=self.query, **kwargs)
