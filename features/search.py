@@ -36,10 +36,11 @@ def ranked_ids(features, query):
             features.filter(search_vector=terms)
             .order_by("-publish_at", "-pk")
             .annotate(rank=SearchRank(F("search_vector"), terms))
-            .values_list("rank", "publish_at", "pk")[:limit]
+            .values_list("pk", "rank")[:limit]
         )
-        rows.sort(reverse=True)
-        return [pk for _rank, _published, pk in rows]
+        # A stable sort: equal ranks stay newest first, as the database gave them.
+        rows.sort(key=lambda row: -row[1])
+        return [pk for pk, _rank in rows]
     matches = Q()
     for word in query.split()[:MAX_WORDS]:
         matches &= (

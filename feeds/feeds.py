@@ -192,9 +192,7 @@ class FeatureFeed(NewsroomFeed):
     def items(self, obj):
         # Bylines and tags come as plain rows (features/cards.py): prefetched as model
         # instances, they cost more than the rest of the feed together.
-        features = list(
-            self.scope(obj).newest_live(via=self.via).defer("body_text")[: self.limit]
-        )
+        features = list(self.scope(obj).newest_live(via=self.via).defer("body_text")[: self.limit])
         ids = [feature.pk for feature in features]
         credits, tags = credits_by_feature(ids), tags_by_feature(ids)
         for feature in features:

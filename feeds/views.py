@@ -1,6 +1,6 @@
 from django.views.generic import TemplateView
 
-from features.models import Author, Feature, Section, live_tags
+from features.models import Author, Feature, Section, live_tags, slug_reverser
 
 from .models import ExternalFeed
 
@@ -13,9 +13,21 @@ class FeedIndexView(TemplateView):
     def get_context_data(self, **kwargs):
         live = Feature.objects.live()
         return super().get_context_data(
-            sections=Section.objects.filter(pk__in=live.values("section_id")),
-            tags=live_tags().order_by("name"),
-            authors=Author.objects.with_live_features(),
+            sections=with_feeds(
+                Section.objects.filter(pk__in=live.values("section_id")), "section"
+            ),
+            tags=with_feeds(live_tags().order_by("name"), "tag"),
+            authors=with_feeds(Author.objects.with_live_features(), "author"),
             external_feeds=ExternalFeed.objects.all(),
             **kwargs,
         )
+
+
+def with_feeds(queryset, kind):
+    """
+    (name, RSS address, Atom address) for each row. The page lists every tag and author
+    with a live feature, thousands in a large archive: their addresses are worked out by
+    reverse_slug(), which remembers them, where {% url %} would reverse each afresh.
+    """
+    rss, atom = slug_reverser(f"feeds:{kind}-rss"), slug_reverser(f"feeds:{kind}-atom")
+    return [(name, rss(slug), atom(slug)) for name, slug in queryset.values_list("name", "slug")]
