@@ -116,7 +116,7 @@ def _placeholders(values):
 
 
 def tags_by_feature(feature_ids):
-    """Each feature's tags (unsaved Tag objects with a name and slug), in one query."""
+    """Each feature's tags, in name order, as unsaved Tag objects (a name and slug)."""
     if not feature_ids:
         return {}
     feature, tag = _column(TaggedFeature, "content_object"), _column(TaggedFeature, "tag")
@@ -125,13 +125,16 @@ def tags_by_feature(feature_ids):
     sql = (
         f"SELECT t.{feature}, g.{name}, g.{slug} FROM {_table(TaggedFeature)} t"  # noqa: S608
         f" INNER JOIN {_table(Tag)} g ON g.{pk} = t.{tag}"
-        f" WHERE t.{feature} IN ({_placeholders(feature_ids)}) ORDER BY 1, 2"
+        f" WHERE t.{feature} IN ({_placeholders(feature_ids)})"
     )
     tags = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, list(feature_ids))
         for feature_id, tag_name, tag_slug in cursor.fetchall():
             tags.setdefault(feature_id, []).append(Tag(name=tag_name, slug=tag_slug))
+    # In name order, the same on every database (SQLite would put capitals first).
+    for feature_tags in tags.values():
+        feature_tags.sort(key=lambda tag: (tag.name.casefold(), tag.name))
     return tags
 
 
@@ -144,7 +147,7 @@ class CardIterable(BaseIterable):
         tz, language = timezone.get_current_timezone(), translation.get_language()
         feature_url = slug_reverser("features:detail")
         section_url = slug_reverser("features:section")
-        for pk, slug, title, standfirst, publish_at, first_published_at, s_slug, s_name, *_ in rows:
+        for pk, slug, title, standfirst, publish_at, first_published_at, s_slug, s_name in rows:
             published = timezone.localtime(first_published_at or publish_at, tz).date()
             yield Card(
                 pk=pk, slug=slug, title=title, standfirst=standfirst,

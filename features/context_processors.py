@@ -30,7 +30,7 @@ def site(request):
     """The site's name, its fixed links, and its sections, queried only if a page shows them."""
     return {
         "site": settings.NEWSROOM,
-        "links": site_links(get_script_prefix(), get_urlconf()),
+        "links": SimpleLazyObject(lambda: site_links(get_script_prefix(), get_urlconf())),
         "nav_sections": SimpleLazyObject(nav_sections),
     }
 

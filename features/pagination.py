@@ -14,6 +14,7 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Q
 from django.http import Http404
 
+MAX_PAGE = 1_000_000
 CURSOR = re.compile(r"^(\d{1,20})-(\d{1,18})$")
 
 
@@ -71,6 +72,9 @@ class ArchivePaginator(Paginator):
             raise PageNotAnInteger("That page number is not a whole number.") from error
         if number < 1:
             raise EmptyPage("That page number is less than 1.")
+        if number > MAX_PAGE:
+            # Far past any archive, and an OFFSET the database would refuse.
+            raise EmptyPage("That page contains no results.")
         return number
 
     def page(self, number):

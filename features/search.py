@@ -1,7 +1,5 @@
 """Search of live features: PostgreSQL full-text search where we have it, words elsewhere."""
 
-from collections.abc import Sequence
-
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
@@ -15,32 +13,31 @@ MAX_WORDS = 12
 
 def search(features, query):
     """
-    The live ``features`` that match ``query``, best first, as a list of Cards that reads
-    each page's cards when it is sliced: the newest matches, at most
-    ``NEWSROOM["SEARCH_MATCHES"]`` of them, ranked. A word found in most of a large archive
+    The live ``features`` that match ``query``, best first (RankedMatches: sliced, it gives
+    a page of Cards): the newest matches, at most ``NEWSROOM["SEARCH_MATCHES"]`` of them,
+    ranked. A word found in most of a large archive
     would otherwise mean ranking (and counting) every feature on every search.
     """
     return RankedMatches(ranked_ids(features, query))
 
 
 def ranked_ids(features, query):
-    """The ids of the newest matches, best first, in one query."""
+    """
+    The ids of the newest matches, best first, in one query: the matches are found once,
+    where a ranked and counted queryset would find them twice.
+    """
     limit = settings.NEWSROOM["SEARCH_MATCHES"]
     if connection.vendor == "postgresql":
         # Ranked by the weighted vector the database keeps (title, then standfirst, then
         # body), with the GIN index behind it; websearch syntax takes "quotes" and -minus.
-        # The ranks come with the ids and are sorted here: the matches are read once, where
-        # a ranked and counted queryset would find them twice.
         terms = SearchQuery(query, config="english", search_type="websearch")
-        rows = list(
-            features.filter(search_vector=terms)
-            .order_by("-publish_at", "-pk")
+        newest = features.filter(search_vector=terms).order_by("-publish_at", "-pk")
+        return list(
+            features.filter(pk__in=newest.values("pk")[:limit])
             .annotate(rank=SearchRank(F("search_vector"), terms))
-            .values_list("pk", "rank")[:limit]
+            .order_by("-rank", "-publish_at", "-pk")
+            .values_list("pk", flat=True)
         )
-        # A stable sort: equal ranks stay newest first, as the database gave them.
-        rows.sort(key=lambda row: -row[1])
-        return [pk for pk, _rank in rows]
     matches = Q()
     for word in query.split()[:MAX_WORDS]:
         matches &= (
@@ -50,10 +47,10 @@ def ranked_ids(features, query):
     return list(newest.values_list("pk", flat=True)[:limit])
 
 
-class RankedMatches(Sequence):
+class RankedMatches:
     """
-    Search results for a paginator: their number is known without counting, and a slice
-    is the cards of those features, read by id (and checked to be live still).
+    Search results for a paginator: their number is known without counting, and a page is
+    the cards of its features, read by id (and checked to be live still).
     """
 
     def __init__(self, ids):
@@ -62,8 +59,12 @@ class RankedMatches(Sequence):
     def __len__(self):
         return len(self.ids)
 
-    def __getitem__(self, index):
-        ids = self.ids[index] if isinstance(index, slice) else [self.ids[index]]
+    def count(self):
+        return len(self.ids)
+
+    def __getitem__(self, page):
+        if not isinstance(page, slice):
+            raise TypeError("Search results are read a page (a slice) at a time.")
+        ids = self.ids[page]
         cards = {card.pk: card for card in as_cards(Feature.objects.live().filter(pk__in=ids))}
-        found = [cards[pk] for pk in ids if pk in cards]
-        return found if isinstance(index, slice) else found[0]
+        return [cards[pk] for pk in ids if pk in cards]

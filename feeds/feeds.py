@@ -33,7 +33,7 @@ from .generators import NewsroomAtomFeed, NewsroomRssFeed
 from .models import ScopeChange
 
 # Goes up whenever what the feeds write changes, so every poller fetches the new form once.
-FEED_FORMAT = 2
+FEED_FORMAT = 3
 
 
 def poll_state(scope, limit, scope_key=None, via=""):

@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import TestCase
+from django.utils import timezone
 
 from features.models import Feature, Status
 from tests.factories import features_listed, make_feature, make_section
@@ -67,15 +70,26 @@ class PostgresSearchTests(TestCase):
             "Garden notes", section=section, standfirst="Weekly notes.",
             body="<p>We talked about publishing the minutes.</p>",
         )  # fmt: skip
+        # Older than the body match, so only its rank can put it first.
         cls.in_title = make_feature(
-            "Publishing the minutes", section=section, standfirst="How and when."
-        )
+            "Publishing the minutes", section=section, standfirst="How and when.",
+            publish_at=timezone.now() - timedelta(days=5),
+        )  # fmt: skip
 
     def results(self, query):
         return features_listed(self.client.get("/search/", {"q": query}))
 
     def test_a_title_match_ranks_above_a_body_match(self):
         assert self.results("publishing minutes") == [self.in_title, self.in_body]
+
+    def test_equal_ranks_come_newest_first(self):
+        section = self.in_body.section
+        same = {"section": section, "standfirst": "Rota.", "body": "<p>The beekeeping rota.</p>"}
+        older = make_feature("Beekeeping", slug="beekeeping-1", **same,
+                             publish_at=timezone.now() - timedelta(days=3))  # fmt: skip
+        newer = make_feature("Beekeeping", slug="beekeeping-2", **same,
+                             publish_at=timezone.now() - timedelta(days=2))  # fmt: skip
+        assert self.results("beekeeping") == [newer, older]
 
     def test_words_are_stemmed(self):
         assert set(self.results("published")) == {self.in_title, self.in_body}

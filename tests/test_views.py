@@ -260,6 +260,14 @@ class BadInputTests(TestCase):
         assert self.client.get("/features/", {"page": "999"}).status_code == 404
         assert self.client.get("/features/", {"page": "0"}).status_code == 404
         assert self.client.get("/features/", {"page": "-1"}).status_code == 404
+        # Far past any archive: an OFFSET the database would refuse is never asked for.
+        huge = "99999999999999999999"
+        for path, query in [
+            ("/features/", {}), ("/sections/news/", {}), ("/authors/ann-lee/", {}),
+            ("/tags/t/", {}), ("/downloads/", {}), ("/search/", {"q": "story"}),
+        ]:  # fmt: skip
+            with self.subTest(path=path):
+                assert self.client.get(path, {**query, "page": huge}).status_code == 404
 
     def test_last_page_is_reachable(self):
         response = self.client.get("/features/", {"page": "last"})
@@ -378,6 +386,21 @@ class DraftsNeverLeakTests(TestCase):
                 response = self.client.get(url)
                 assert response.status_code == 404
                 assert b"Guest Writer" not in response.content and b"hush" not in response.content
+
+    def test_no_page_of_an_author_or_tag_of_hidden_features_only_is_shown(self):
+        # Their pages are missing because their first page is empty: so is every other.
+        draft = self.hidden["draft"]
+        cursor = f"{int(draft.publish_at.timestamp() * 1_000_000) if draft.publish_at else 0}-0"
+        later = f"{int((timezone.now() + timedelta(days=30)).timestamp() * 1_000_000)}-0"
+        for path in ["/authors/guest-writer/", "/tags/hush/"]:
+            for query in [
+                {"page": "2"}, {"page": "last"}, {"before": later}, {"after": cursor},
+                {"after": "0-0"},
+            ]:  # fmt: skip
+                with self.subTest(path=path, query=query):
+                    response = self.client.get(path, query)
+                    assert response.status_code == 404
+                    assert b"Secret" not in response.content
 
     def test_a_draft_download_is_not_shown_on_a_live_feature(self):
         visible = Feature.objects.get(title="Visible story")

@@ -21,11 +21,9 @@ def json_ld(data):
 
 
 @register.simple_tag
-def byline(feature, link=True):
+def byline(feature):
     """The feature's byline with each author's name linked to their page."""
     parts = feature.byline_parts()
-    if not link:
-        return "".join(text for text, _credit in parts)
     return format_html_join(
         "",
         "{}",
