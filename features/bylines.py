@@ -24,6 +24,14 @@ class Credit:
         return (self.job_title.strip(), self.organisation.strip())
 
 
+def byline_role(own_role, frozen, author_role):
+    """
+    The (job title, organisation) a byline shows: its own once first publication has frozen
+    it or an editor has typed one, the author's current role until then.
+    """
+    return own_role if frozen or any(own_role) else author_role
+
+
 def pluralise_word(word):
     lower = word.lower()
     for singular, plural in _IRREGULAR.items():

@@ -16,7 +16,7 @@ from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
 from . import files, images
-from .bylines import Credit, byline_parts, byline_text, describe_role
+from .bylines import Credit, byline_parts, byline_role, byline_text, describe_role
 from .files import DownloadFileField
 from .formatting import local_datetime
 from .images import CheckedImageField
@@ -709,10 +709,11 @@ class Byline(models.Model):
     @property
     def credit(self):
         """Until first publication freezes it, the role follows the author's current one."""
-        if self.role_frozen or self.job_title or self.organisation:
-            job_title, organisation = self.job_title, self.organisation
-        else:
-            job_title, organisation = self.author.job_title, self.author.organisation
+        job_title, organisation = byline_role(
+            (self.job_title, self.organisation),
+            self.role_frozen,
+            (self.author.job_title, self.author.organisation),
+        )
         return Credit(self.author.name, job_title, organisation, self.author.get_absolute_url())
 
     def freeze_role(self):

@@ -14,7 +14,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag
 
 from . import workflow
-from .cards import as_cards, credits_by_feature, tags_by_feature
+from .cards import as_cards, attach_parts
 from .models import (
     Author,
     Download,
@@ -123,10 +123,7 @@ class FeatureDetailView(DetailView):
 def feature_context(request, feature):
     # Bylines and tags as plain rows: prefetched as model instances they cost more than
     # the rest of the page (see features/cards.py).
-    feature.attach_parts(
-        credits_by_feature([feature.pk]).get(feature.pk, []),
-        tags_by_feature([feature.pk]).get(feature.pk, []),
-    )
+    attach_parts([feature])
     return {
         "downloads": list(feature.downloads.live()),
         "canonical_url": request.build_absolute_uri(feature.get_absolute_url()),

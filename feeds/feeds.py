@@ -18,7 +18,7 @@ from django.utils.feedgenerator import Enclosure, Stylesheet
 from django.utils.html import escape
 from django.utils.http import http_date, quote_etag
 
-from features.cards import credits_by_feature, tags_by_feature
+from features.cards import attach_parts
 from features.models import (
     Author,
     Download,
@@ -192,12 +192,8 @@ class FeatureFeed(NewsroomFeed):
     def items(self, obj):
         # Bylines and tags come as plain rows (features/cards.py): prefetched as model
         # instances, they cost more than the rest of the feed together.
-        features = list(self.scope(obj).newest_live(via=self.via).defer("body_text")[: self.limit])
-        ids = [feature.pk for feature in features]
-        credits, tags = credits_by_feature(ids), tags_by_feature(ids)
-        for feature in features:
-            feature.attach_parts(credits.get(feature.pk, []), tags.get(feature.pk, []))
-        return features
+        features = self.scope(obj).newest_live(via=self.via).defer("body_text")
+        return attach_parts(list(features[: self.limit]))
 
     def item_title(self, item):
         return item.title
