@@ -212,7 +212,8 @@ def process(field_file):
     except (UnidentifiedImageError, OSError, ValueError, KeyError) as error:
         logger.warning("Could not clean the image %s: %s", field_file.name, error)
         return {}
-    field_file.save(name, ContentFile(data), save=False)
+    # Named, so the image field reads its width and height from it and stores them.
+    field_file.save(name, ContentFile(data, name=name), save=False)
     try:
         return make_renditions(field_file.name, data)
     except (OSError, ValueError) as error:

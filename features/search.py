@@ -23,21 +23,23 @@ def search(features, query):
 
 def ranked_ids(features, query):
     """
-    The ids of the newest matches, best first, in one query: the matches are found once,
-    where a ranked and counted queryset would find them twice.
+    The ids of the newest matches, best first, in one query: each match is ranked as the
+    newest are found, and the few hundred ranks are sorted here, where ranking them in a
+    second pass would read every match from the table again.
     """
     limit = settings.NEWSROOM["SEARCH_MATCHES"]
     if connection.vendor == "postgresql":
         # Ranked by the weighted vector the database keeps (title, then standfirst, then
         # body), with the GIN index behind it; websearch syntax takes "quotes" and -minus.
         terms = SearchQuery(query, config="english", search_type="websearch")
-        newest = features.filter(search_vector=terms).order_by("-publish_at", "-pk")
-        return list(
-            features.filter(pk__in=newest.values("pk")[:limit])
+        newest = (
+            features.filter(search_vector=terms)
             .annotate(rank=SearchRank(F("search_vector"), terms))
-            .order_by("-rank", "-publish_at", "-pk")
-            .values_list("pk", flat=True)
+            .order_by("-publish_at", "-pk")
+            .values_list("pk", "rank")[:limit]
         )
+        # Newest first already: a stable sort keeps that order among equal ranks.
+        return [pk for pk, _rank in sorted(newest, key=lambda row: -row[1])]
     matches = Q()
     for word in query.split()[:MAX_WORDS]:
         matches &= (

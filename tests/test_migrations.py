@@ -1,14 +1,18 @@
+import shutil
+import tempfile
 import threading
 import time
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
-from django.test import TransactionTestCase
+from django.test import TransactionTestCase, override_settings
 from django.utils import timezone
 
 from features.models import Feature, Status, TaggedFeature
-from tests.factories import make_feature
+from tests.factories import jpeg_bytes, make_feature
 
 BEFORE = [("features", "0016_feature_publish_at_idx")]
 AFTER = [("features", "0017_tag_copies")]
@@ -66,6 +70,44 @@ class TagCopiesMigrationTests(TransactionTestCase):
             back = items.filter(content_type_id=kind.pk).values_list("object_id", "tag__slug")
             assert set(back) == {(live.pk, "estates"), (live.pk, "policy"), (draft.pk, "estates")}
         finally:
+            executor = MigrationExecutor(connection)
+            executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+class ImageSizesMigrationTests(TransactionTestCase):
+    """Migration 0020 stores the width and height of images uploaded without them."""
+
+    def test_sizes_are_read_from_the_files_once_and_stored(self):
+        executor = MigrationExecutor(connection)
+        executor.migrate([("features", "0019_tag_copy_waits_for_feature")])
+        apps = executor.loader.project_state([("features", "0019_tag_copy_waits_for_feature")]).apps
+        media = tempfile.mkdtemp()
+        try:
+            with override_settings(MEDIA_ROOT=media):
+                default_storage.save("features/2026/11/pier.jpg", ContentFile(jpeg_bytes((64, 48))))
+                section = apps.get_model("features", "Section").objects.create(name="N", slug="n")
+                features = apps.get_model("features", "Feature").objects
+                unsized, lost, plain = (
+                    features.create(slug=slug, title="T", standfirst="S", section=section)
+                    for slug in "abc"
+                )
+                # As uploads left them: a name and no size (set by update(): a model instance
+                # with an image and no size reads the file as soon as it is made).
+                for feature, name in [(unsized, "pier.jpg"), (lost, "gone.jpg")]:
+                    features.filter(pk=feature.pk).update(
+                        hero_image=f"features/2026/11/{name}", hero_image_alt="Pier"
+                    )
+
+                executor = MigrationExecutor(connection)
+                executor.migrate(executor.loader.graph.leaf_nodes())
+            rows = Feature.objects.values_list("pk", "hero_image_width", "hero_image_height")
+            assert {pk: size for pk, *size in rows} == {
+                unsized.pk: [64, 48],
+                lost.pk: [None, None],  # its file is missing: left as it was
+                plain.pk: [None, None],
+            }
+        finally:
+            shutil.rmtree(media, ignore_errors=True)
             executor = MigrationExecutor(connection)
             executor.migrate(executor.loader.graph.leaf_nodes())
 
