@@ -12,9 +12,10 @@ matplotlib is installed.
     python bench/run.py --smoke                # tiny N, one second a URL: checks the script
 
 Each URL is loaded for a second to warm the workers, then measured in rounds: every round
-measures every URL, the static file included, one after the other, and each figure reported
-is the median of the rounds, so a machine that slows down for a while slows down the
-reference too. The admin changelist is measured as an editor uses it, over one connection.
+measures every URL in turn, with the static file measured before each and after the last,
+and each URL's ratio is to the static file measured either side of it, so a machine that
+slows down for a while slows down the reference too. Each figure reported is the median of
+the rounds. The admin changelist is measured as an editor uses it, over one connection.
 Without the cache, every page and feed is also loaded over one connection in each round: its
 p50 then is what one request costs, not how long it queued behind fifteen others, and the
 growth from the smallest N to the largest is judged on it.
@@ -190,6 +191,11 @@ def wait_for(port, seconds=60):
     sys.exit("gunicorn did not start")
 
 
+def reference_seconds(args):
+    """How long each measurement of the static file lasts: a little over half a URL's."""
+    return max(1, round(args.duration * 0.6))
+
+
 def wrk(args, url, headers, duration=None, connections=None):
     connections = connections or args.connections
     env = {**os.environ, "BENCH_HEADERS": "\n".join(f"{k}: {v}" for k, v in headers.items())}
@@ -347,11 +353,20 @@ def measure(args, port, facts, mode):
             wrk(args, base + path, headers, duration=1, connections=connections_for(args, name))
     rounds = {name: [] for name, _path, _headers in urls}
     alone = {name: [] for name, _path, _headers in urls}
+    static_url = base + urls[0][1]
     for number in range(args.rounds):
-        for name, path, headers in urls:
-            rounds[name].append(
-                wrk(args, base + path, headers, connections=connections_for(args, name))
-            )
+        # The static file is measured before each URL and after the last, and each URL's
+        # ratio is to the mean of the two measurements either side of it: the machine's
+        # speed drifts over the minutes a round takes, and slows the nearby reference too.
+        before = wrk(args, static_url, {}, duration=reference_seconds(args))
+        rounds["static file"].append(before)
+        for name, path, headers in urls[1:]:
+            measured = wrk(args, base + path, headers, connections=connections_for(args, name))
+            after = wrk(args, static_url, {}, duration=reference_seconds(args))
+            measured["reference_rps"] = (before["rps"] + after["rps"]) / 2
+            rounds[name].append(measured)
+            rounds["static file"].append(after)
+            before = after
         if mode == "uncached":  # what one request costs, nothing queued before it
             for name, path, headers in urls:
                 if connections_for(args, name) > 1 and name != "static file":
@@ -359,13 +374,12 @@ def measure(args, port, facts, mode):
                         wrk(args, base + path, headers, duration=args.alone, connections=1)
                     )
         print(f"  round {number + 1} of {args.rounds} done", flush=True)
-    static = rounds["static file"]
     results = []
     for name, path, headers in urls:
         measured = rounds[name]
-        # Each round's ratio is to the static file of the same round: a slow spell of the
-        # machine slows both. The median is reported, with the lowest and highest.
-        ratios = [m["rps"] / (s["rps"] or 1) for m, s in zip(measured, static, strict=True)]
+        # Each round's ratio is to the static file measured around it; the median is
+        # reported, with the lowest and highest.
+        ratios = [m["rps"] / (m.get("reference_rps", m["rps"]) or 1) for m in measured]
         results.append({
             "name": name, "path": path, "status": statuses[name],
             "connections": connections_for(args, name),

@@ -13,6 +13,7 @@ two more queries, whatever the number of features.
 """
 
 import functools
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models.query import BaseIterable, ValuesListIterable
@@ -114,8 +115,15 @@ def _placeholders(values):
     return ", ".join(["%s"] * len(values))
 
 
+class TagLink(NamedTuple):
+    """A tag as a page or feed names it."""
+
+    name: str
+    slug: str
+
+
 def tags_by_feature(feature_ids):
-    """Each feature's tags, in name order, as unsaved Tag objects (a name and slug)."""
+    """Each feature's tags, in name order, as TagLinks."""
     if not feature_ids:
         return {}
     feature, tag = _column(TaggedFeature, "content_object"), _column(TaggedFeature, "tag")
@@ -130,7 +138,7 @@ def tags_by_feature(feature_ids):
     with connection.cursor() as cursor:
         cursor.execute(sql, list(feature_ids))
         for feature_id, tag_name, tag_slug in cursor.fetchall():
-            tags.setdefault(feature_id, []).append(Tag(name=tag_name, slug=tag_slug))
+            tags.setdefault(feature_id, []).append(TagLink(tag_name, tag_slug))
     # In name order, the same on every database (SQLite would put capitals first).
     for feature_tags in tags.values():
         feature_tags.sort(key=lambda tag: (tag.name.casefold(), tag.name))

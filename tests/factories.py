@@ -71,7 +71,7 @@ def make_feature(
 
 def features_listed(response):
     """The features a list page showed, in order (lists give the template Cards)."""
-    cards = list(response.context["features"])
+    cards = list(response.context_data["features"])
     found = Feature.objects.in_bulk([card.pk for card in cards])
     return [found[card.pk] for card in cards]
 

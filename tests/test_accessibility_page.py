@@ -12,7 +12,7 @@ class AccessibilityStatementTests(TestCase):
         assert url == "/accessibility/"
         response = self.client.get(url)
         assert response.status_code == 200
-        self.assertTemplateUsed(response, "features/accessibility.html")
+        assert response.template_name == ["features/accessibility.html"]
         self.assertContains(response, "<h1>Accessibility statement for Newsroom</h1>", html=True)
         self.assertContains(response, "version 2.2")
         self.assertContains(response, "axe-core")

@@ -2,6 +2,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -68,7 +69,7 @@ class PublicPagesTests(TestCase):
         )  # fmt: skip
         make_download("Report", category=DownloadCategory.REPORT)
         response = self.client.get("/")
-        assert response.context["crossword"] == self.crossword
+        assert response.context_data["crossword"] == self.crossword
 
     def test_feature_page_shows_everything_a_reader_needs(self):
         response = self.client.get(self.feature.get_absolute_url())
@@ -189,7 +190,7 @@ class PublicPagesTests(TestCase):
 
     def test_search_does_not_match_html_markup(self):
         response = self.client.get("/search/", {"q": "<p>"})
-        assert list(response.context["features"]) == []
+        assert list(response.context_data["features"]) == []
 
     def test_robots_txt_points_to_the_sitemap(self):
         response = self.client.get("/robots.txt")
@@ -272,7 +273,7 @@ class BadInputTests(TestCase):
     def test_last_page_is_reachable(self):
         response = self.client.get("/features/", {"page": "last"})
         assert response.status_code == 200
-        assert response.context["page_obj"].number == 2
+        assert response.context_data["page_obj"].number == 2
 
     def test_unknown_slugs_are_404(self):
         for url in [
@@ -289,12 +290,17 @@ class BadInputTests(TestCase):
         assert response.status_code == 200
         html = response.content.decode()
         assert "<script>alert" not in html
-        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quotes&quot;" in html
+        # Escaped wherever it is echoed (the heading, the search boxes' values), and read
+        # back by a browser as exactly what was typed.
+        echoed = re.findall(r'value="([^"]*)"|for “([^”]*)”', html)
+        echoed = [value or text for value, text in echoed]
+        assert len(echoed) >= 3
+        assert {unescape(text) for text in echoed} == {query}
 
     def test_search_answers_a_very_long_query(self):
         response = self.client.get("/search/", {"q": "story " * 5000})
         assert response.status_code == 200
-        assert len(response.context["query"]) <= 200
+        assert len(response.context_data["query"]) <= 200
 
     def test_search_with_odd_characters_answers(self):
         for query in ["%", "_", "\\", "' OR 1=1 --", "ñandú 東京", "\x00", "a" * 300]:
@@ -304,7 +310,7 @@ class BadInputTests(TestCase):
     def test_empty_search_shows_the_form_only(self):
         response = self.client.get("/search/", {"q": "   "})
         assert response.status_code == 200
-        assert list(response.context["features"]) == []
+        assert list(response.context_data["features"]) == []
         self.assertNotContains(response, "result")
 
     def test_search_pagination_keeps_the_query(self):
@@ -552,7 +558,7 @@ class ArchivePagingTests(TestCase):
         while True:
             response = self.client.get(f"{path}?{query}")
             assert response.status_code == 200
-            seen += [f.title for f in response.context["features"]]
+            seen += [f.title for f in response.context_data["features"]]
             pages += 1
             query = self.older_link(response.content.decode())
             if not query:
@@ -579,8 +585,8 @@ class ArchivePagingTests(TestCase):
                 second = self.client.get(f"{path}?{self.older_link(html)}").content.decode()
                 third = self.client.get(f"{path}?{self.older_link(second)}")
                 back = self.client.get(f"{path}?{self.newer_link(third.content.decode())}")
-                assert [f.title for f in back.context["features"]] == [
-                    f.title for f in self.client.get(f"{path}?page=2").context["features"]
+                assert [f.title for f in back.context_data["features"]] == [
+                    f.title for f in self.client.get(f"{path}?page=2").context_data["features"]
                 ]
 
     def test_bad_cursors_are_404(self):
