@@ -476,7 +476,9 @@ def report(args, runs, started):
     redis = " + Redis" if args.redis_url else ""
     lines = [
         f"Machine: {machine}. Database: {backend}{redis}. Load: wrk -t{args.threads} "
-        f"-c{args.connections}, {args.rounds} rounds of {args.duration} s per URL (medians); "
+        f"-c{args.connections}, {args.rounds} rounds of {args.duration} s per URL (medians), "
+        f"the static file {reference_seconds(args)} s before each URL and after the last, "
+        "each ratio to the static file measured either side of the URL; "
         "the admin changelist over one connection"
         + (
             f", and without the cache every page and feed also over one connection, {args.alone} "

@@ -36,8 +36,8 @@ class Card(dict):
     One feature as a list shows it, every value ready to place: ``pk``, ``slug``, ``title``,
     ``standfirst``, ``url``, ``section_name``, ``section_url``, ``publish_at`` (the archive's
     order and cursor), ``published_iso`` and ``published_text`` (the date readers are shown)
-    and ``byline``. A dict, because a template finds a dict's keys first and fastest; Python
-    reads them as attributes too (``card.title``).
+    and ``byline``. A dict (the template only reads it), whose keys read as attributes too
+    (``card.title``).
     """
 
     __slots__ = ()

@@ -235,6 +235,17 @@ class CheckedImageField(models.ImageField):
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": CheckedImageFormField, **kwargs})
 
+    def update_dimension_fields(self, instance, force=False, *args, **kwargs):
+        """
+        As Django's, but an image whose size is not stored and whose file cannot be read
+        keeps an unknown size: its row still loads, and its page is still served.
+        """
+        try:
+            super().update_dimension_fields(instance, force, *args, **kwargs)
+        except OSError as error:
+            name = instance.__dict__.get(self.attname)
+            logger.warning("Could not read the size of the image %s: %s", name, error)
+
 
 def picture(field_file, renditions):
     """What the <picture> template needs, with storage URLs; the original if no renditions."""

@@ -1,9 +1,9 @@
 """Search of live features: PostgreSQL full-text search where we have it, words elsewhere."""
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Q
 
 from .cards import as_cards
 from .models import Feature
@@ -23,9 +23,8 @@ def search(features, query):
 
 def ranked_ids(features, query):
     """
-    The ids of the newest matches, best first, in one query: each match is ranked as the
-    newest are found, and the few hundred ranks are sorted here, where ranking them in a
-    second pass would read every match from the table again.
+    The ids of the newest matches, best first, in one query: the newest matches are found,
+    and only they are ranked, each read from the table once.
     """
     limit = settings.NEWSROOM["SEARCH_MATCHES"]
     if connection.vendor == "postgresql":
@@ -34,12 +33,21 @@ def ranked_ids(features, query):
         terms = SearchQuery(query, config="english", search_type="websearch")
         newest = (
             features.filter(search_vector=terms)
-            .annotate(rank=SearchRank(F("search_vector"), terms))
             .order_by("-publish_at", "-pk")
-            .values_list("pk", "rank")[:limit]
+            .values("pk", "publish_at", "search_vector")[:limit]
         )
-        # Newest first already: a stable sort keeps that order among equal ranks.
-        return [pk for pk, _rank in sorted(newest, key=lambda row: -row[1])]
+        sql, params = newest.query.sql_with_params()
+        # Ranked outside the limit (the ORM has no subquery in FROM): ranked beside it, a
+        # word in thousands of features would have every match ranked before the newest
+        # were kept; ranked after a second lookup, each match was read from the table twice.
+        ranked = (
+            f"SELECT newest.pk FROM ({sql}) AS newest ORDER BY"  # noqa: S608 - the ORM's SQL
+            " ts_rank(newest.search_vector, websearch_to_tsquery(%s::regconfig, %s)) DESC,"
+            " newest.publish_at DESC, newest.pk DESC"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(ranked, [*params, "english", query])
+            return [pk for (pk,) in cursor.fetchall()]
     matches = Q()
     for word in query.split()[:MAX_WORDS]:
         matches &= (

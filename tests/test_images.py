@@ -463,3 +463,15 @@ class PicturePageTests(ImageUploadCase):
         assert (img["width"], img["height"]) == ("1000", "500")
         # The original is still the cleaned one.
         assert stored_image(feature.hero_image.name)[0].size == (1000, 500)
+
+
+class MissingFileTests(TestCase):
+    def test_a_feature_whose_image_file_is_lost_is_still_served(self):
+        feature = make_feature("Lost picture", hero_image_alt="The pier at dawn")
+        # As uploads once left an image (no size stored), its file since lost.
+        Feature.objects.filter(pk=feature.pk).update(hero_image="features/2009/03/gone.jpg")
+        with self.assertLogs("features.images", "WARNING") as logs:
+            response = self.client.get(feature.get_absolute_url())
+        assert response.status_code == 200
+        self.assertContains(response, 'alt="The pier at dawn"')
+        assert "features/2009/03/gone.jpg" in logs.output[0]

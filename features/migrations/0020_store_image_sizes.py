@@ -11,12 +11,14 @@ def store_sizes(apps, schema_editor):
     for model_name, field in IMAGES:
         model = apps.get_model("features", model_name)
         unsized = model.objects.exclude(**{field: ""}).filter(**{f"{field}_width__isnull": True})
-        for pk, name in unsized.values_list("pk", field).iterator():
+        for pk, name in list(unsized.values_list("pk", field)):
             try:
                 with default_storage.open(name) as handle, Image.open(handle) as image:
                     width, height = image.size
-            except (OSError, ValueError, Image.DecompressionBombError):
-                continue  # a missing or unreadable file: left as it was
+            except Exception as error:  # noqa: BLE001 - whatever the storage raises
+                # A missing or unreadable file: its row is left as it was, and named.
+                print(f"\n  {model_name} {pk}: could not read {name}: {error}", end="")
+                continue
             model.objects.filter(pk=pk).update(
                 **{f"{field}_width": width, f"{field}_height": height}
             )
