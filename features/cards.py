@@ -22,7 +22,7 @@ from django.utils.formats import date_format
 from taggit.models import Tag
 
 from .bylines import Credit, byline_role, byline_text
-from .models import Author, Byline, TaggedFeature, slug_reverser
+from .models import Author, Byline, TaggedFeature, published_date, slug_reverser
 
 # The columns a card is made from, in the order CardIterable reads them.
 COLUMNS = ("pk", "slug", "title", "standfirst", "publish_at", "first_published_at",
@@ -164,7 +164,8 @@ class CardIterable(BaseIterable):
         feature_url = slug_reverser("features:detail")
         section_url = slug_reverser("features:section")
         for pk, slug, title, standfirst, publish_at, first_published_at, s_slug, s_name in rows:
-            published = timezone.localtime(first_published_at or publish_at, tz).date()
+            published = published_date(first_published_at, publish_at)
+            published = timezone.localtime(published, tz).date()
             yield Card(
                 pk=pk, slug=slug, title=title, standfirst=standfirst,
                 url=feature_url(slug), section_name=s_name, section_url=section_url(s_slug),

@@ -23,6 +23,11 @@ from .images import CheckedImageField
 from .sanitise import clean_html, html_to_text
 
 
+def published_date(first_published_at, publish_at):
+    """The date readers see: when a feature first went live (until then, when it is to)."""
+    return first_published_at or publish_at
+
+
 def reverse_slug(viewname, slug):
     """
     reverse() for the public pages named by a slug, remembered: a list of twenty features
@@ -640,8 +645,7 @@ class Feature(Publishable, models.Model):
 
     @property
     def published_date(self):
-        """The date readers see: when the feature first went live."""
-        return self.first_published_at or self.publish_at
+        return published_date(self.first_published_at, self.publish_at)
 
     def tag_list(self):
         """The feature's tags, as attach_parts() gave them if it did."""

@@ -26,6 +26,7 @@ from features.models import (
     Section,
     Status,
     live_tags,
+    published_date,
     slug_reverser,
 )
 from features.sanitise import absolutise_urls
@@ -242,8 +243,7 @@ class FeatureFeed(NewsroomFeed):
         return escape(item.standfirst)
 
     def item_pubdate(self, item):
-        # The date readers see: when the feature first went live (Feature.published_date).
-        return item.first_published_at or item.publish_at
+        return published_date(item.first_published_at, item.publish_at)
 
     def item_updateddate(self, item):
         return item.last_major_update_at or self.item_pubdate(item)
