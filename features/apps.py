@@ -6,6 +6,9 @@ class FeaturesConfig(AppConfig):
     verbose_name = "Features"
 
     def ready(self):
+        from newsroom import database
+
         from . import caching, signals  # noqa: F401 - signals connects its receivers
 
         caching.connect()
+        database.connect()

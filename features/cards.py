@@ -81,25 +81,32 @@ def credits_by_feature(feature_ids):
     return {pk: list(credits_of(group, authors)) for pk, group in by_feature.items()}
 
 
-def plain_rows(model, fields, key, values, order_by=()):
+def plain_rows(model, fields, key=None, values=(), order_by=()):
     """
-    SELECT ``fields`` of the rows of ``model`` whose ``key`` is one of ``values``, as
-    tuples. For the small lookups by id that every list makes: the ORM's work of building
-    the query costs several times what the database does, and these never need it. Names
-    come from the model, quoted; values go as parameters.
+    SELECT ``fields`` of the rows of ``model`` whose ``key`` is one of ``values`` (every row
+    without a ``key``), as tuples. For the small lookups that every page makes: the ORM's
+    work of building the query costs several times what the database does, and these never
+    need it. Names come from the model, quoted; values go as parameters.
     """
-    if not values:
+    if key and not values:
         return []  # "IN ()" is an error on PostgreSQL
     column = functools.partial(_column, model)
-    sql = (
-        f"SELECT {', '.join(map(column, fields))} FROM {_table(model)}"  # noqa: S608
-        f" WHERE {column(key)} IN ({_placeholders(values)})"
-    )
+    sql = f"SELECT {', '.join(map(column, fields))} FROM {_table(model)}"  # noqa: S608
+    if key:
+        sql += f" WHERE {column(key)} IN ({_placeholders(values)})"
     if order_by:
         sql += f" ORDER BY {', '.join(map(column, order_by))}"
     with connection.cursor() as cursor:
         cursor.execute(sql, list(values))
         return cursor.fetchall()
+
+
+def plain_get(model, fields, key, value):
+    """The one row of ``model`` whose ``key`` is ``value``, as a model instance, or None."""
+    rows = plain_rows(model, fields, key, [value])
+    if len(rows) > 1:
+        raise model.MultipleObjectsReturned(f"{len(rows)} rows have {key} {value!r}")
+    return model.from_db(connection.alias, fields, rows[0]) if rows else None
 
 
 @functools.cache

@@ -6,6 +6,7 @@ from django.core.signals import setting_changed
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import SimpleLazyObject
 
+from .cards import plain_rows
 from .models import Section, reverse_slug
 
 # The pages every page links to, by name in the templates' ``links``.
@@ -50,5 +51,6 @@ setting_changed.connect(_forget_links, dispatch_uid="features-forget-links")
 
 
 def nav_sections():
-    rows = Section.objects.values_list("name", "slug")
+    # Every page asks: a plain query (features/cards.py), in the sections' own order.
+    rows = plain_rows(Section, ("name", "slug"), order_by=Section._meta.ordering)
     return [NavLink(name, reverse_slug("features:section", slug)) for name, slug in rows]

@@ -49,6 +49,33 @@ def absolutise_urls(value, base_url):
     return clean_html(value, attribute_filter=absolute)
 
 
+# A start tag of a link or image as clean_html() writes it: every attribute value in double
+# quotes, with "&" and '"' written as entities (a ">" may stay as it is inside one).
+_ADDRESSED_TAG = re.compile(r"""<(?:a|img)(?:\s+[^\s"'>/=]+(?:="[^"]*")?)*\s*/?>""")
+_ADDRESS = re.compile(r'(\s(?:href|src)=")([^"]*)"')
+
+
+def absolute_addresses(value, base_url):
+    """
+    What absolutise_urls() gives for HTML that clean_html() wrote (a stored body), without
+    parsing it again: each link and image address in its tags is made absolute.
+    """
+
+    def tag(match):
+        return _ADDRESS.sub(address, match.group(0))
+
+    def address(match):
+        url = urljoin(base_url, html.unescape(match.group(2)))
+        return f'{match.group(1)}{_attribute_escape(url)}"'
+
+    return _ADDRESSED_TAG.sub(tag, value or "")
+
+
+def _attribute_escape(value):
+    """As the HTML serialiser behind clean_html() writes an attribute's value."""
+    return value.replace("&", "&amp;").replace("\u00a0", "&nbsp;").replace('"', "&quot;")
+
+
 def html_to_text(value):
     """Plain text of an HTML fragment, for search and descriptions."""
     spaced = _BLOCK_END.sub(lambda match: match.group(0) + " ", value or "")

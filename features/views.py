@@ -3,7 +3,7 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,7 +14,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag
 
 from . import workflow
-from .cards import as_cards, attach_parts
+from .cards import as_cards, attach_parts, plain_get
 from .models import (
     Author,
     Download,
@@ -33,8 +33,13 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def with_page_parts(features):
-    """Features with their section; feature_context() adds their bylines and tags."""
-    return features.select_related("section")
+    """
+    Features with their section, and whether they have any downloads at all (most have
+    none, and then feature_context() need not look for live ones); feature_context() adds
+    their bylines and tags.
+    """
+    attached = Feature.downloads.through.objects.filter(feature=OuterRef("pk"))
+    return features.select_related("section").annotate(has_downloads=Exists(attached))
 
 
 def live_features():
@@ -124,8 +129,9 @@ def feature_context(request, feature):
     # Bylines and tags as plain rows: prefetched as model instances they cost more than
     # the rest of the page (see features/cards.py).
     attach_parts([feature])
+    has_downloads = getattr(feature, "has_downloads", True)  # see with_page_parts()
     return {
-        "downloads": list(feature.downloads.live()),
+        "downloads": list(feature.downloads.live()) if has_downloads else [],
         "canonical_url": request.build_absolute_uri(feature.get_absolute_url()),
         "structured_data": news_article_data(request, feature),
     }
@@ -223,7 +229,9 @@ class TagView(FeaturePageMixin, ListView):
     paginator_class = TagPaginator
 
     def get_queryset(self):
-        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        self.tag = plain_get(Tag, ("id", "name", "slug"), "slug", self.kwargs["slug"])
+        if self.tag is None:
+            raise Http404("No such tag.")
         # Walks the tag's own index of its taggings (TaggedFeature), newest first.
         return Feature.objects.tagged(self.tag).newest_live(via="tagging_")
 

@@ -1,9 +1,11 @@
 import copy
 import hashlib
+import inspect
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.templatetags.static import static
@@ -29,7 +31,7 @@ from features.models import (
     published_date,
     slug_reverser,
 )
-from features.sanitise import absolutise_urls
+from features.sanitise import absolute_addresses
 
 from .generators import NewsroomAtomFeed, NewsroomRssFeed
 from .models import ScopeChange
@@ -66,28 +68,39 @@ def poll_state(scope, limit, scope_key=None, via=""):
     ``via="tagging_"``: the scope is a tag's (Feature.objects.tagged()), and the queries
     read its taggings' copy of the times, which the tag's own indexes hold.
     """
-    now = timezone.now()
     live = scope.newest_live(via=via)
     rows = live.values_list("pk", "updated_at", "publish_at")[:limit]
     items = [(pk, max(updated, published)) for pk, updated, published in rows]
+    return items, *comings_and_goings(scope, scope_key, via)
+
+
+def comings_and_goings(scope, scope_key=None, via=""):
+    """
+    When an item last left the feed of ``scope`` (or the scope itself last changed), and
+    when the next scheduled one arrives: one query, whose subqueries are each an index seek.
+    """
     left = (
         scope.filter(**{f"{via}left_public_at__isnull": False})
         .order_by(f"-{via}left_public_at")
-        .values_list("left_public_at", flat=True)  # the same as the tagging's copy
-        .first()
+        .values("left_public_at")[:1]  # the same as the tagging's copy
     )
-    if scope_key:
-        moved = (
-            ScopeChange.objects.filter(key=scope_key).values_list("changed_at", flat=True).first()
-        )
-        left = max(filter(None, [left, moved]), default=None)
     upcoming = (
-        scope.filter(**{f"{via}status": Status.PUBLISHED, f"{via}publish_at__gt": now})
+        scope.filter(**{f"{via}status": Status.PUBLISHED, f"{via}publish_at__gt": timezone.now()})
         .order_by(f"{via}publish_at")
-        .values_list("publish_at", flat=True)
-        .first()
+        .values("publish_at")[:1]
     )
-    return items, left, upcoming
+    moments = {"left": Subquery(left), "upcoming": Subquery(upcoming)}
+    if scope_key:
+        moved = ScopeChange.objects.filter(key=scope_key).values("changed_at")[:1]
+        moments["moved"] = Subquery(moved)
+    # Asked beside any one row of the table (without one, the feed has nothing to show).
+    row = next(iter(scope.model.objects.annotate(**moments).values(*moments)[:1]), {})
+    left = max(filter(None, [row.get("left"), row.get("moved")]), default=None)
+    return left, row.get("upcoming")
+
+
+_MISSING = object()
+_ARGUMENT_COUNTS = {}  # (feed class, method name): its number of arguments, self included
 
 
 def tag_uri(kind, pk):
@@ -116,7 +129,9 @@ class NewsroomFeed(Feed):
             obj = feed.get_object(request, *args, **kwargs)
         except ObjectDoesNotExist as error:
             raise Http404("No such feed.") from error
-        items, left_at, next_change = feed.poll_state(obj)
+        # A request that cannot be answered 304 has its items read by the poll itself.
+        conditional = "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
+        items, left_at, next_change = feed.poll_state(obj, with_items=not conditional)
         changes = [changed for _pk, changed in items] + ([left_at] if left_at else [])
         last_modified = max(changes, default=None)
         # A person opening the feed in a browser gets it as plain XML, so the browser
@@ -141,10 +156,34 @@ class NewsroomFeed(Feed):
         patch_cache_control(response, public=True, max_age=feed.max_age(next_change))
         return response
 
+    def _get_dynamic_attr(self, attname, obj, default=None):
+        # The syndication framework asks Python how many arguments a method takes each time
+        # it calls it (some twenty times for each item); the answer is kept here for each
+        # class and name. Anything unusual (a method without arguments) is left to it.
+        attr = getattr(self, attname, _MISSING)
+        if attr is _MISSING:
+            return default
+        if not callable(attr):
+            return attr
+        key = (type(self), attname)
+        count = _ARGUMENT_COUNTS.get(key)
+        if count is None:
+            func = inspect.unwrap(attr)
+            code = getattr(func, "__code__", None) or inspect.unwrap(attr.__call__).__code__
+            count = _ARGUMENT_COUNTS[key] = code.co_argcount
+        if count == 2:  # self, and the object
+            return attr(obj)
+        if count == 1:
+            return attr()
+        return super()._get_dynamic_attr(attname, obj, default)
+
     # Polling.
 
-    def poll_state(self, obj):
-        """The items the feed shows, with when each last changed; what left it, and when."""
+    def poll_state(self, obj, with_items=False):
+        """
+        The items the feed shows, with when each last changed; what left it, and when.
+        ``with_items``: the feed will be written, and items() may take its items from here.
+        """
         raise NotImplementedError
 
     def etag(self, obj, items):
@@ -207,10 +246,21 @@ class FeatureFeed(NewsroomFeed):
         """Every feature this feed could ever show, whatever its status."""
         return Feature.objects.all()
 
-    def poll_state(self, obj):
-        return poll_state(
-            self.scope(obj), self.limit, obj and f"{self.kind}:{obj.pk}", via=self.via
-        )
+    def poll_state(self, obj, with_items=False):
+        scope, key = self.scope(obj), obj and f"{self.kind}:{obj.pk}"
+        if not with_items:
+            return poll_state(scope, self.limit, key, via=self.via)
+        # The entries' own row, with when each last changed: one query for both.
+        self.entry_rows = self.entry_rows_of(obj, "updated_at")
+        published = ENTRY_COLUMNS.index("publish_at")
+        items = [(row[0], max(row[-1], row[published])) for row in self.entry_rows]
+        return items, *comings_and_goings(scope, key, via=self.via)
+
+    entry_rows = None
+
+    def entry_rows_of(self, obj, *more):
+        rows = self.scope(obj).newest_live(via=self.via).values_list(*ENTRY_COLUMNS, *more)
+        return list(rows[: self.limit])
 
     def items(self, obj):
         """
@@ -218,8 +268,10 @@ class FeatureFeed(NewsroomFeed):
         and tags as plain rows (features/cards.py): a feed's twenty model instances, with
         their bylines and tags prefetched, cost more than the rest of the feed together.
         """
-        rows = self.scope(obj).newest_live(via=self.via).values_list(*ENTRY_COLUMNS)
-        rows = list(rows[: self.limit])
+        if self.entry_rows is None:
+            rows = self.entry_rows_of(obj)
+        else:
+            rows = [row[: len(ENTRY_COLUMNS)] for row in self.entry_rows]
         ids = [row[0] for row in rows]
         credits, tags = credits_by_feature(ids), tags_by_feature(ids)
         feature_url = slug_reverser("features:detail")
@@ -259,7 +311,9 @@ class FeatureFeed(NewsroomFeed):
     def item_extra_kwargs(self, item):
         extra = {
             "authors": [(credit.name, self.absolute(credit.url)) for credit in item.credits],
-            "content_html": absolutise_urls(item.body, self.absolute(item.url)),
+            # Bodies are cleaned as they are saved: their addresses are made absolute without
+            # a second cleaning.
+            "content_html": absolute_addresses(item.body, self.absolute(item.url)),
         }
         if item.hero_image:
             extra["image"] = {
@@ -345,7 +399,7 @@ class DownloadsFeed(NewsroomFeed):
     def feed_guid(self):
         return tag_uri("feed:downloads", "all")
 
-    def poll_state(self, obj):
+    def poll_state(self, obj, with_items=False):
         return poll_state(Download.objects.all(), self.limit, "downloads")
 
     def items(self):

@@ -1,10 +1,38 @@
 """RSS 2.0 and Atom 1.0 writers with what Django's lack: every author, full content, images."""
 
+import re
+from xml.sax.saxutils import escape, quoteattr
+
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc3339_date
+from django.utils.xmlutils import SimplerXMLGenerator, UnserializableContentError
 
 DC = "http://purl.org/dc/elements/1.1/"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
 MEDIA = "http://search.yahoo.com/mrss/"
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0B-\x0C\x0E-\x1F]")
+
+
+class QuickXMLGenerator(SimplerXMLGenerator):
+    """
+    Django's XML writer, writing each element without children in one piece: the same
+    bytes, without the four calls a piece it makes for each of a feed's few hundred.
+    """
+
+    def addQuickElement(self, name, contents=None, attrs=None):
+        self._finish_pending_start_element()
+        tag = name
+        if attrs:
+            tag += "".join(f" {key}={quoteattr(value)}" for key, value in sorted(attrs.items()))
+        if contents:
+            if _CONTROL_CHARACTERS.search(contents):
+                raise UnserializableContentError("Control characters are not supported in XML 1.0")
+            self._write(f"<{tag}>{escape(contents)}</{name}>")
+        elif self._short_empty_elements:
+            self._write(f"<{tag}/>")
+        else:
+            self._write(f"<{tag}></{name}>")
 
 
 def add_media(handler, image):
@@ -24,6 +52,18 @@ def add_media(handler, image):
 
 
 class NewsroomRssFeed(Rss201rev2Feed):
+    def write(self, outfile, encoding):
+        # As Django writes RSS, with the quicker writer.
+        handler = QuickXMLGenerator(outfile, encoding, short_empty_elements=True)
+        handler.startDocument()
+        self.add_stylesheets(handler)
+        handler.startElement("rss", self.rss_attributes())
+        handler.startElement("channel", self.root_attributes())
+        self.add_root_elements(handler)
+        self.write_items(handler)
+        self.endChannelElement(handler)
+        handler.endElement("rss")
+
     def rss_attributes(self):
         return {**super().rss_attributes(), "xmlns:dc": DC, "xmlns:content": CONTENT,
                 "xmlns:media": MEDIA}  # fmt: skip
@@ -41,9 +81,7 @@ class NewsroomRssFeed(Rss201rev2Feed):
 class NewsroomAtomFeed(Atom1Feed):
     def write(self, outfile, encoding):
         # Django writes stylesheets for RSS only; Atom readers in a browser want one too.
-        from django.utils.xmlutils import SimplerXMLGenerator
-
-        handler = SimplerXMLGenerator(outfile, encoding, short_empty_elements=True)
+        handler = QuickXMLGenerator(outfile, encoding, short_empty_elements=True)
         handler.startDocument()
         for stylesheet in self.feed["stylesheets"] or []:
             handler.processingInstruction("xml-stylesheet", stylesheet)

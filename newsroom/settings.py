@@ -121,6 +121,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters travel apart from the SQL, so a query that a connection runs again and again
+    # (every page's are) is parsed and planned once, as a prepared statement, after
+    # DATABASE_PREPARE_THRESHOLD runs; "off" for a pooler that cannot keep them (PgBouncer in
+    # transaction mode before 1.21). See docs/performance.md.
+    threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": True,
+        "prepare_threshold": None if threshold in {"off", "none", ""} else int(threshold),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -1,9 +1,10 @@
 from datetime import UTC, datetime
 
 from django.test import TestCase
+from taggit.models import Tag
 
-from features.cards import as_cards, credits_by_feature, tags_by_feature
-from features.models import Author, Byline, Feature, Status
+from features.cards import as_cards, credits_by_feature, plain_get, plain_rows, tags_by_feature
+from features.models import Author, Byline, Feature, Section, Status
 from features.search import RankedMatches
 from tests.factories import make_author, make_co_authors, make_feature, make_section
 
@@ -96,3 +97,20 @@ class RankedMatchesTests(TestCase):
             matches[1]
         Feature.objects.filter(pk=third.pk).update(status=Status.DRAFT)
         assert [card.pk for card in matches[0:2]] == [first.pk]
+
+
+class PlainRowTests(TestCase):
+    def test_plain_get_gives_a_saved_instance_or_none(self):
+        make_feature("Tagged", tags=["Wards"])
+        tag = plain_get(Tag, ("id", "name", "slug"), "slug", "wards")
+        assert tag == Tag.objects.get(slug="wards")
+        assert (tag.name, tag.slug, tag._state.adding) == ("Wards", "wards", False)
+        assert plain_get(Tag, ("id", "name", "slug"), "slug", "no-such-tag") is None
+
+    def test_plain_rows_without_a_key_reads_every_row_in_order(self):
+        for name, position in [("Zoo", 1), ("News", 2), ("Arts", 2)]:
+            make_section(name, position=position)
+        rows = plain_rows(Section, ("name", "slug"), order_by=("position", "name"))
+        ordered = Section.objects.order_by("position", "name")
+        assert rows == list(ordered.values_list("name", "slug"))
+        assert [name for name, _slug in rows] == ["Zoo", "Arts", "News"]
