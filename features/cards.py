@@ -102,7 +102,12 @@ def plain_rows(model, fields, key=None, values=(), order_by=()):
 
 
 def plain_get(model, fields, key, value):
-    """The one row of ``model`` whose ``key`` is ``value``, as a model instance, or None."""
+    """
+    The one row of ``model`` whose ``key`` is ``value``, as a model instance with ``fields``
+    read (any others are read when first used), or None.
+    """
+    # Model.from_db() takes the values in the model's own order of fields.
+    fields = [field.attname for field in model._meta.concrete_fields if field.attname in fields]
     rows = plain_rows(model, fields, key, [value])
     if len(rows) > 1:
         raise model.MultipleObjectsReturned(f"{len(rows)} rows have {key} {value!r}")

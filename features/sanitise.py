@@ -50,9 +50,10 @@ def absolutise_urls(value, base_url):
 
 
 # A start tag of a link or image as clean_html() writes it: every attribute value in double
-# quotes, with "&" and '"' written as entities (a ">" may stay as it is inside one).
-_ADDRESSED_TAG = re.compile(r"""<(?:a|img)(?:\s+[^\s"'>/=]+(?:="[^"]*")?)*\s*/?>""")
-_ADDRESS = re.compile(r'(\s(?:href|src)=")([^"]*)"')
+# quotes, with "&", "<", ">", '"' and no-break spaces written as entities, so the first ">"
+# ends the tag; and one attribute of it.
+_ADDRESSED_TAG = re.compile(r"<(?:a|img)(?=[\s/>])[^>]*>")
+_ATTRIBUTE = re.compile(r"""(\s+)([^\s"'>/=]+)(?:="([^"]*)")?""")
 
 
 def absolute_addresses(value, base_url):
@@ -62,18 +63,34 @@ def absolute_addresses(value, base_url):
     """
 
     def tag(match):
-        return _ADDRESS.sub(address, match.group(0))
-
-    def address(match):
-        url = urljoin(base_url, html.unescape(match.group(2)))
-        return f'{match.group(1)}{_attribute_escape(url)}"'
+        text = match.group(0)
+        start = 2 if text.startswith("<a") else 4  # after "<a" or "<img"
+        written, position = [text[:start]], start
+        # Attribute after attribute from the tag's name on, so that no value is ever read
+        # as an attribute of its own.
+        while attribute := _ATTRIBUTE.match(text, position):
+            space, name, address = attribute.groups()
+            if address is not None and name in {"href", "src"}:
+                address = _attribute_escape(urljoin(base_url, html.unescape(address)))
+                written.append(f'{space}{name}="{address}"')
+            else:
+                written.append(attribute.group(0))
+            position = attribute.end()
+        written.append(text[position:])
+        return "".join(written)
 
     return _ADDRESSED_TAG.sub(tag, value or "")
 
 
 def _attribute_escape(value):
     """As the HTML serialiser behind clean_html() writes an attribute's value."""
-    return value.replace("&", "&amp;").replace("\u00a0", "&nbsp;").replace('"', "&quot;")
+    for character, entity in _ATTRIBUTE_ENTITIES:
+        value = value.replace(character, entity)
+    return value
+
+
+_ATTRIBUTE_ENTITIES = [("&", "&amp;"), ("\u00a0", "&nbsp;"), ('"', "&quot;"), ("<", "&lt;"),
+                       (">", "&gt;")]  # fmt: skip
 
 
 def html_to_text(value):

@@ -121,15 +121,29 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+
+
+def postgresql_options(threshold):
+    """
+    Parameters travel apart from the SQL, so a query that a connection runs again and again
+    (every page's are) is kept as a prepared statement after ``threshold`` runs and parsed
+    once (docs/performance.md). "off": Django's own way, each query written out in full,
+    for a pooler that cannot keep prepared statements (PgBouncer in transaction mode before
+    1.21).
+    """
+    threshold = (threshold or "5").strip().lower()
+    if threshold in {"off", "none", "no"}:
+        return {}
+    if not threshold.isdigit():
+        raise ImproperlyConfigured(
+            f"DATABASE_PREPARE_THRESHOLD must be a number of runs or 'off', not {threshold!r}"
+        )
+    return {"server_side_binding": True, "prepare_threshold": int(threshold)}
+
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Parameters travel apart from the SQL, so a query that a connection runs again and again
-    # (every page's are) is parsed and planned once, as a prepared statement, after
-    # DATABASE_PREPARE_THRESHOLD runs; "off" for a pooler that cannot keep them (PgBouncer in
-    # transaction mode before 1.21). See docs/performance.md.
-    threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
     DATABASES["default"]["OPTIONS"] = {
-        "server_side_binding": True,
-        "prepare_threshold": None if threshold in {"off", "none", ""} else int(threshold),
+        **postgresql_options(os.environ.get("DATABASE_PREPARE_THRESHOLD")),
         **DATABASES["default"].get("OPTIONS", {}),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -106,6 +106,11 @@ class PlainRowTests(TestCase):
         assert tag == Tag.objects.get(slug="wards")
         assert (tag.name, tag.slug, tag._state.adding) == ("Wards", "wards", False)
         assert plain_get(Tag, ("id", "name", "slug"), "slug", "no-such-tag") is None
+        # Fields in any order, or only some of them (the rest read when first used).
+        assert plain_get(Tag, ("slug", "id", "name"), "slug", "wards").name == "Wards"
+        partial = plain_get(Tag, ("slug", "id"), "slug", "wards")
+        assert partial.get_deferred_fields() == {"name"}
+        assert partial.name == "Wards"
 
     def test_plain_rows_without_a_key_reads_every_row_in_order(self):
         for name, position in [("Zoo", 1), ("News", 2), ("Arts", 2)]:

@@ -4,12 +4,14 @@ import datetime
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import register_tzloader
-from django.test import TestCase
+from django.test import SimpleTestCase, TestCase
 
 from features.models import Feature
 from newsroom import database
+from newsroom.settings import postgresql_options
 from tests.factories import make_feature
 
 
@@ -34,9 +36,10 @@ class PreparedStatementTests(TestCase):
         prepared = [sql for sql in self.prepared() if '"slug" = $' in sql]
         self.assertEqual(len(prepared), 1, self.prepared())
 
-    def test_search_words_are_written_into_their_query_never_prepared(self):
-        # Each search is planned for its own words: one generic plan would read every match
-        # of a common word. Quotes and percent signs in the words stay words.
+    def test_search_is_written_out_in_full_and_never_prepared(self):
+        # Each search is planned for its own words (its text, with the time in it, is new
+        # every time): one generic plan would read every match of a common word. Quotes and
+        # percent signs in the words stay words.
         make_feature("It's 50% off in the orchard")
         for _ in range(connection.connection.prepare_threshold + 2):
             response = self.client.get("/search/", {"q": "it's 50% orchard"})
@@ -64,7 +67,8 @@ class CompiledTimeLoaderTests(TestCase):
             self.assertEqual(cursor.fetchone()[0], moment)
 
     def test_a_connection_in_another_zone_keeps_djangos_loader(self):
-        # The compiled loader would give that zone's times; Django's converts them to UTC.
+        # The compiled loader takes the zone a connection is in; Django's loader is kept
+        # wherever that is not UTC.
         connection.ensure_connection()
         adapters = connection.connection.adapters
         oid = adapters.types["timestamptz"].oid
@@ -75,10 +79,21 @@ class CompiledTimeLoaderTests(TestCase):
         try:
             database.use_compiled_loader(sender=None, connection=connection)
             self.assertIs(adapters.get_loader(oid, 0), djangos)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT '2009-03-25 12:00+00'::timestamptz")
-                self.assertIs(cursor.fetchone()[0].tzinfo, datetime.UTC)
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("SET TIME ZONE 'UTC'")
             adapters.register_loader("timestamptz", database.UtcTimestamptzLoader)
+
+
+class PrepareThresholdSettingTests(SimpleTestCase):
+    def test_a_number_of_runs_or_off(self):
+        assert postgresql_options(None) == {"server_side_binding": True, "prepare_threshold": 5}
+        assert postgresql_options(" 2 ")["prepare_threshold"] == 2
+        assert postgresql_options("0")["prepare_threshold"] == 0
+        # Off: Django's own way, nothing bound by the server, nothing prepared.
+        assert postgresql_options("off") == {}
+        assert postgresql_options("OFF") == {}
+
+    def test_anything_else_stops_the_site_with_a_clear_message(self):
+        with pytest.raises(ImproperlyConfigured, match="DATABASE_PREPARE_THRESHOLD"):
+            postgresql_options("often")

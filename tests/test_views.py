@@ -231,6 +231,11 @@ class PublicPagesTests(TestCase):
         self.assertContains(response, "Page not found", status_code=404)
         self.assertContains(response, "Go to the home page", status_code=404)
 
+    def test_unknown_addresses_of_a_tag_section_or_author_are_404(self):
+        for url in ["/tags/no-such-tag/", "/sections/no-such-section/", "/authors/nobody/"]:
+            with self.subTest(url=url):
+                self.assertContains(self.client.get(url), "Page not found", status_code=404)
+
     def test_500_page_renders_without_a_request_context(self):
         from django.template.loader import render_to_string
 
