@@ -107,7 +107,10 @@ def plain_get(model, fields, key, value):
     read (any others are read when first used), or None.
     """
     # Model.from_db() takes the values in the model's own order of fields.
-    fields = [field.attname for field in model._meta.concrete_fields if field.attname in fields]
+    known = [field.attname for field in model._meta.concrete_fields]
+    if unknown := set(fields) - set(known):
+        raise ValueError(f"{model.__name__} has no column named {', '.join(sorted(unknown))}")
+    fields = [name for name in known if name in fields]
     rows = plain_rows(model, fields, key, [value])
     if len(rows) > 1:
         raise model.MultipleObjectsReturned(f"{len(rows)} rows have {key} {value!r}")

@@ -7,6 +7,7 @@ DATABASE_URL and REDIS_URL; see docs/configuration.md.
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -134,7 +135,7 @@ def postgresql_options(threshold):
     threshold = (threshold or "5").strip().lower()
     if threshold in {"off", "none", "no"}:
         return {}
-    if not threshold.isdigit():
+    if not re.fullmatch(r"[0-9]+", threshold):
         raise ImproperlyConfigured(
             f"DATABASE_PREPARE_THRESHOLD must be a number of runs or 'off', not {threshold!r}"
         )

@@ -111,6 +111,8 @@ class PlainRowTests(TestCase):
         partial = plain_get(Tag, ("slug", "id"), "slug", "wards")
         assert partial.get_deferred_fields() == {"name"}
         assert partial.name == "Wards"
+        with self.assertRaisesMessage(ValueError, "Tag has no column named pk"):
+            plain_get(Tag, ("pk", "name"), "slug", "wards")
 
     def test_plain_rows_without_a_key_reads_every_row_in_order(self):
         for name, position in [("Zoo", 1), ("News", 2), ("Arts", 2)]:

@@ -12,7 +12,7 @@ from django.test import SimpleTestCase, TestCase
 from features.models import Feature
 from newsroom import database
 from newsroom.settings import postgresql_options
-from tests.factories import make_feature
+from tests.factories import make_feature, make_user
 
 
 @pytest.mark.postgres
@@ -97,3 +97,21 @@ class PrepareThresholdSettingTests(SimpleTestCase):
     def test_anything_else_stops_the_site_with_a_clear_message(self):
         with pytest.raises(ImproperlyConfigured, match="DATABASE_PREPARE_THRESHOLD"):
             postgresql_options("often")
+        with pytest.raises(ImproperlyConfigured, match="DATABASE_PREPARE_THRESHOLD"):
+            postgresql_options("²")
+
+
+@pytest.mark.postgres
+class ServerBoundQueriesTests(TestCase):
+    def test_the_admins_date_drill_down_groups_by_a_bound_time_zone(self):
+        # The date hierarchy groups features by truncated times, with the time zone as a
+        # parameter: a query that server-side binding is known to trouble.
+        feature = make_feature(
+            "Crossword", publish_at=datetime.datetime(2009, 3, 25, 12, tzinfo=datetime.UTC)
+        )
+        self.client.force_login(make_user(group="Editors"))
+        for query in ["", "?publish_at__year=2009", "?publish_at__year=2009&publish_at__month=3",
+                      "?publish_at__year=2009&publish_at__month=3&publish_at__day=25"]:  # fmt: skip
+            with self.subTest(query=query):
+                response = self.client.get(f"/admin/features/feature/{query}")
+                self.assertContains(response, feature.title)

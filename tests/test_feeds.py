@@ -1139,3 +1139,15 @@ def test_feed_methods_are_called_as_the_syndication_framework_calls_them():
         assert feed._get_dynamic_attr("no_such_thing", "x", "default") == "default"
         with pytest.raises(ImproperlyConfigured):
             feed._get_dynamic_attr("item_author_name", "x")
+
+
+class EmptiedFeedTests(TestCase):
+    def test_deleting_the_last_download_is_the_feeds_last_change(self):
+        download = make_download("The only crossword")
+        before = fetch(self.client, "/feeds/downloads.rss")
+        download.delete()
+        after = self.client.get("/feeds/downloads.rss", headers={"If-None-Match": before["ETag"]})
+        assert after.status_code == 200
+        assert entries(read_feed(after)[0]) == []
+        changed = parsedate_to_datetime(after["Last-Modified"])
+        assert abs(changed - timezone.now()) < timedelta(minutes=1)
