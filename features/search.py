@@ -9,6 +9,8 @@ from .cards import as_cards
 from .models import Feature
 
 MAX_WORDS = 12
+# The text search configuration, as the search vector is made with it (migration 0010).
+CONFIG = "english"
 
 
 def search(features, query):
@@ -30,7 +32,7 @@ def ranked_ids(features, query):
     if connection.vendor == "postgresql":
         # Ranked by the weighted vector the database keeps (title, then standfirst, then
         # body), with the GIN index behind it; websearch syntax takes "quotes" and -minus.
-        terms = SearchQuery(query, config="english", search_type="websearch")
+        terms = SearchQuery(query, config=CONFIG, search_type="websearch")
         newest = (
             features.filter(search_vector=terms)
             .order_by("-publish_at", "-pk")
@@ -47,7 +49,7 @@ def ranked_ids(features, query):
         )
         # Sent with its values written in: planned for this word, never prepared as one plan
         # for every word (a generic plan would read every match of a common one).
-        ranked = connection.ops.compose_sql(ranked, [*params, "english", query])
+        ranked = connection.ops.compose_sql(ranked, [*params, CONFIG, query])
         with connection.cursor() as cursor:
             cursor.execute(ranked)
             return [pk for (pk,) in cursor.fetchall()]

@@ -70,8 +70,15 @@ def poll_state(scope, limit, scope_key=None, via=""):
     """
     live = scope.newest_live(via=via)
     rows = live.values_list("pk", "updated_at", "publish_at")[:limit]
-    items = [(pk, max(updated, published)) for pk, updated, published in rows]
-    return items, *comings_and_goings(scope, scope_key, via)
+    return changes(rows), *comings_and_goings(scope, scope_key, via)
+
+
+def changes(rows):
+    """
+    Each item as the ETag names it, (pk, when it last changed), from (pk, updated_at,
+    publish_at) rows: an item edited before it went live changed when it went live.
+    """
+    return [(pk, max(updated, published)) for pk, updated, published in rows]
 
 
 def comings_and_goings(scope, scope_key=None, via=""):
@@ -254,7 +261,7 @@ class FeatureFeed(NewsroomFeed):
         # The entries' own row, with when each last changed: one query for both.
         self.entry_rows = self.entry_rows_of(obj, "updated_at")
         published = ENTRY_COLUMNS.index("publish_at")
-        items = [(row[0], max(row[-1], row[published])) for row in self.entry_rows]
+        items = changes((row[0], row[-1], row[published]) for row in self.entry_rows)
         return items, *comings_and_goings(scope, key, via=self.via)
 
     entry_rows = None
