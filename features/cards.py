@@ -174,21 +174,26 @@ class CardIterable(BaseIterable):
 
     def __iter__(self):
         rows = list(ValuesListIterable(self.queryset, self.chunked_fetch, self.chunk_size))
-        credits = credits_by_feature([row[0] for row in rows])
-        tz, language = timezone.get_current_timezone(), translation.get_language()
-        feature_url = slug_reverser("features:detail")
-        section_url = slug_reverser("features:section")
-        for pk, slug, title, standfirst, publish_at, first_published_at, s_slug, s_name in rows:
-            published = published_date(first_published_at, publish_at)
-            published = timezone.localtime(published, tz).date()
-            yield Card(
-                pk=pk, slug=slug, title=title, standfirst=standfirst,
-                url=feature_url(slug), section_name=s_name, section_url=section_url(s_slug),
-                publish_at=publish_at,
-                published_iso=published.isoformat(),
-                published_text=long_date(published, language),
-                byline=byline_text(credits.get(pk, ())),
-            )  # fmt: skip
+        yield from cards_of(rows)
+
+
+def cards_of(rows):
+    """Cards for rows of COLUMNS, their bylines read in two queries."""
+    credits = credits_by_feature([row[0] for row in rows])
+    tz, language = timezone.get_current_timezone(), translation.get_language()
+    feature_url = slug_reverser("features:detail")
+    section_url = slug_reverser("features:section")
+    for pk, slug, title, standfirst, publish_at, first_published_at, s_slug, s_name in rows:
+        published = published_date(first_published_at, publish_at)
+        published = timezone.localtime(published, tz).date()
+        yield Card(
+            pk=pk, slug=slug, title=title, standfirst=standfirst,
+            url=feature_url(slug), section_name=s_name, section_url=section_url(s_slug),
+            publish_at=publish_at,
+            published_iso=published.isoformat(),
+            published_text=long_date(published, language),
+            byline=byline_text(credits.get(pk, ())),
+        )  # fmt: skip
 
 
 def as_cards(features):

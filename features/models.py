@@ -77,17 +77,20 @@ class Step(models.TextChoices):
 
 
 class LiveQuerySet(models.QuerySet):
-    def live(self):
-        """What the public may see: published, and its publication time has come."""
-        return self.filter(status=Status.PUBLISHED, publish_at__lte=timezone.now())
+    def live(self, now=None):
+        """
+        What the public may see: published, and its publication time has come (by ``now``,
+        where a compiled statement gives the time as a value: features/statements.py).
+        """
+        return self.filter(status=Status.PUBLISHED, publish_at__lte=now or timezone.now())
 
-    def newest_live(self, via=""):
+    def newest_live(self, via="", now=None):
         """
         Live rows, newest first. For features, ``via="tagging_"`` (after tagged()) also
         bounds and orders them by the tagging's copy, so the database walks the tag's index;
         the feature's own columns are checked as well.
         """
-        now = timezone.now()
+        now = now or timezone.now()
         rows = self.filter(status=Status.PUBLISHED, publish_at__lte=now)
         if not via:
             return rows.order_by("-publish_at", "-pk")

@@ -4,41 +4,48 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 
-from .cards import as_cards
+from .cards import COLUMNS, cards_of
 from .models import Feature
+from .statements import Statement
 
 MAX_WORDS = 12
 # The text search configuration, as the search vector is made with it (migration 0010).
 CONFIG = "english"
 
 
-def search(features, query):
+def search(query):
     """
-    The live ``features`` that match ``query``, best first (RankedMatches: sliced, it gives
-    a page of Cards): the newest matches, at most ``NEWSROOM["SEARCH_MATCHES"]`` of them,
-    ranked. A word found in most of a large archive
-    would otherwise mean ranking (and counting) every feature on every search.
+    The live features that match ``query``, best first (RankedMatches: sliced, it gives a
+    page of Cards): the newest matches, at most ``NEWSROOM["SEARCH_MATCHES"]`` of them,
+    ranked. A word found in most of a large archive would otherwise mean ranking (and
+    counting) every feature on every search.
     """
-    return RankedMatches(ranked_ids(features, query))
+    return RankedMatches(ranked_ids(query))
 
 
-def ranked_ids(features, query):
+def newest_matches(now, query):
+    """The newest live matches, with what ranks them (PostgreSQL)."""
+    terms = SearchQuery(query, config=CONFIG, search_type="websearch")
+    matches = Feature.objects.live(now=now).filter(search_vector=terms)
+    newest = matches.order_by("-publish_at", "-pk")
+    limit = settings.NEWSROOM["SEARCH_MATCHES"]
+    return newest.values_list("pk", "publish_at", "search_vector")[:limit]
+
+
+NEWEST_MATCHES = Statement(newest_matches)
+
+
+def ranked_ids(query):
     """
     The ids of the newest matches, best first, in one query: the newest matches are found,
     and only they are ranked, each read from the table once.
     """
-    limit = settings.NEWSROOM["SEARCH_MATCHES"]
     if connection.vendor == "postgresql":
         # Ranked by the weighted vector the database keeps (title, then standfirst, then
         # body), with the GIN index behind it; websearch syntax takes "quotes" and -minus.
-        terms = SearchQuery(query, config=CONFIG, search_type="websearch")
-        newest = (
-            features.filter(search_vector=terms)
-            .order_by("-publish_at", "-pk")
-            .values("pk", "publish_at", "search_vector")[:limit]
-        )
-        sql, params = newest.query.sql_with_params()
+        sql, params = NEWEST_MATCHES.sql_with_params(timezone.now(), query)
         # Ranked outside the limit (the ORM has no subquery in FROM): ranked beside it, a
         # word in thousands of features would have every match ranked before the newest
         # were kept; ranked after a second lookup, each match was read from the table twice.
@@ -58,8 +65,8 @@ def ranked_ids(features, query):
         matches &= (
             Q(title__icontains=word) | Q(standfirst__icontains=word) | Q(body_text__icontains=word)
         )
-    newest = features.filter(matches).order_by("-publish_at", "-pk")
-    return list(newest.values_list("pk", flat=True)[:limit])
+    newest = Feature.objects.live().filter(matches).order_by("-publish_at", "-pk")
+    return list(newest.values_list("pk", flat=True)[: settings.NEWSROOM["SEARCH_MATCHES"]])
 
 
 class RankedMatches:
@@ -81,5 +88,15 @@ class RankedMatches:
         if not isinstance(page, slice):
             raise TypeError("Search results are read a page (a slice) at a time.")
         ids = self.ids[page]
-        cards = {card.pk: card for card in as_cards(Feature.objects.live().filter(pk__in=ids))}
+        if not ids:
+            return []
+        cards = {card.pk: card for card in cards_of(PAGE_ROWS.rows(timezone.now(), ids))}
         return [cards[pk] for pk in ids if pk in cards]
+
+
+def page_rows(now, ids):
+    """The cards' rows of a page of results: the features it names that are live still."""
+    return Feature.objects.live(now=now).filter(pk__in=ids).values_list(*COLUMNS)
+
+
+PAGE_ROWS = Statement(page_rows)

@@ -251,7 +251,7 @@ class SearchView(FeaturePageMixin, ListView):
         self.query = " ".join(raw.split())[: settings.NEWSROOM["SEARCH_MAX_LENGTH"]]
         if not self.query:
             return []
-        return search(super().get_queryset(), self.query)
+        return search(self.query)
 
     def cards(self, results):
         return results  # search() gives its matches as cards already

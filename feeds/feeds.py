@@ -18,6 +18,7 @@ from django.utils.cache import (
 from django.utils.feedgenerator import Enclosure, Stylesheet
 from django.utils.html import escape
 from django.utils.http import http_date, quote_etag
+from taggit.models import Tag
 
 from features.cards import Card, credits_by_feature, tags_by_feature
 from features.models import (
@@ -31,6 +32,7 @@ from features.models import (
     slug_reverser,
 )
 from features.sanitise import absolute_addresses
+from features.statements import Statement
 
 from .generators import NewsroomAtomFeed, NewsroomRssFeed
 from .models import ScopeChange
@@ -60,19 +62,6 @@ class Entry(Card):
     __slots__ = ()
 
 
-def poll_state(scope, limit, scope_key=None, via=""):
-    """
-    What a feed of ``scope`` shows (each item with when it last changed), when an item last
-    left it, and when the next scheduled one arrives: three small queries, each an index seek
-    (four with the scope's own changes).
-    ``via="tagging_"``: the scope is a tag's (Feature.objects.tagged()), and the queries
-    read its taggings' copy of the times, which the tag's own indexes hold.
-    """
-    live = scope.newest_live(via=via)
-    rows = live.values_list("pk", "updated_at", "publish_at")[:limit]
-    return changes(rows), *comings_and_goings(scope, scope_key, via)
-
-
 def changes(rows):
     """
     Each item as the ETag names it, (pk, when it last changed), from (pk, updated_at,
@@ -81,34 +70,9 @@ def changes(rows):
     return [(pk, max(updated, published)) for pk, updated, published in rows]
 
 
-def comings_and_goings(scope, scope_key=None, via=""):
-    """
-    When an item last left the feed of ``scope`` (or the scope itself last changed), and
-    when the next scheduled one arrives: index seeks.
-    """
-    now = timezone.now()
-    left = (
-        scope.filter(**{f"{via}left_public_at__isnull": False})
-        .order_by(f"-{via}left_public_at")
-        .values_list("left_public_at", flat=True)  # the same as the tagging's copy
-        .first()
-    )
-    if scope_key:
-        moved = (
-            ScopeChange.objects.filter(key=scope_key).values_list("changed_at", flat=True).first()
-        )
-        left = max(filter(None, [left, moved]), default=None)
-    upcoming = (
-        scope.filter(**{f"{via}status": Status.PUBLISHED, f"{via}publish_at__gt": now})
-        .order_by(f"{via}publish_at")
-        .values_list("publish_at", flat=True)
-        .first()
-    )
-    return left, upcoming
-
-
 _MISSING = object()
 _ARGUMENT_COUNTS = {}  # (feed class, method name): its number of arguments, self included
+_STATEMENTS = {}  # (feed class, query name): its Statement
 
 
 def tag_uri(kind, pk):
@@ -185,14 +149,93 @@ class NewsroomFeed(Feed):
             return attr()
         return super()._get_dynamic_attr(attname, obj, default)
 
-    # Polling.
+    # Polling. Every feed's queries have one shape whatever its object, so each is compiled
+    # once for each feed class (features/statements.py), and run with the time now and the
+    # object's id.
+
+    via = ""  # "tagging_": a tag's feed, which reads its taggings' copy (Feature.tagged())
+    object_model = None  # what the feed is of (a section, a tag, an author), if anything
+    entry_columns = None  # what items() reads of each item, in the poll where it can
+
+    def scope(self, obj):
+        """Every row this feed could ever show, whatever its status."""
+        raise NotImplementedError
+
+    def scope_key(self, obj):
+        """The feed's ScopeChange key, if it has one."""
+        return None
 
     def poll_state(self, obj, with_items=False):
         """
-        The items the feed shows, with when each last changed; what left it, and when.
-        ``with_items``: the feed will be written, and items() may take its items from here.
+        The items the feed shows, with when each last changed; when an item last left it
+        (or the scope itself last changed), and when the next scheduled one arrives: two
+        queries, each of index seeks.
+        ``with_items``: the feed will be written, and the first query reads the columns
+        items() needs as well (``self.entry_rows``).
         """
-        raise NotImplementedError
+        values = self.values(obj)
+        if with_items and self.entry_columns:
+            self.entry_rows = self.statement("entries").rows(*values)
+            published = self.entry_columns.index("publish_at")
+            items = changes((row[0], row[-1], row[published]) for row in self.entry_rows)
+        else:
+            items = changes(self.statement("poll").rows(*values))
+        if obj is not None:
+            values += (self.scope_key(obj),)
+        left, upcoming, *moved = self.statement("comings_and_goings").row(*values)
+        return items, max(filter(None, [left, *moved]), default=None), upcoming
+
+    entry_rows = None
+
+    def values(self, obj):
+        """What the feed's statements are run with: the time now, and its object's id."""
+        return (timezone.now(),) if obj is None else (timezone.now(), obj.pk)
+
+    def statement(self, name):
+        """This feed class's Statement for ``<name>_query()``."""
+        key = (type(self), name)
+        statement = _STATEMENTS.get(key)
+        if statement is None:
+            statement = _STATEMENTS[key] = Statement(self.builder(name))
+        return statement
+
+    @classmethod
+    def builder(cls, name):
+        def build(now, pk=None, key=None):
+            feed = cls()  # the request's copy is not kept
+            obj = None if pk is None else cls.object_model(pk=pk)
+            return getattr(feed, f"{name}_query")(obj, now, key)
+
+        return build
+
+    def live_rows(self, obj, now):
+        return self.scope(obj).newest_live(via=self.via, now=now)
+
+    def entries_query(self, obj, now, key):
+        rows = self.live_rows(obj, now).values_list(*self.entry_columns, "updated_at")
+        return rows[: self.limit]
+
+    def poll_query(self, obj, now, key):
+        return self.live_rows(obj, now).values_list("pk", "updated_at", "publish_at")[: self.limit]
+
+    def comings_and_goings_query(self, obj, now, key):
+        """When an item last left, and when the next arrives: seeks, asked together."""
+        via, scope = self.via, self.scope(obj)
+        left = (
+            scope.filter(**{f"{via}left_public_at__isnull": False})
+            .order_by(f"-{via}left_public_at")
+            .values_list("left_public_at")[:1]  # the same as the tagging's copy
+        )
+        upcoming = (
+            scope.filter(**{f"{via}status": Status.PUBLISHED, f"{via}publish_at__gt": now})
+            .order_by(f"{via}publish_at")
+            .values_list("publish_at")[:1]
+        )
+        key = key or self.scope_key(obj)
+        if not key:
+            return left, upcoming
+        moved = ScopeChange.objects.filter(key=key).values_list("changed_at")[:1]
+        return left, upcoming, moved
 
     def etag(self, obj, items):
         identity = (obj and obj.pk, str(obj), getattr(obj, "slug", ""))
@@ -230,7 +273,7 @@ class FeatureFeed(NewsroomFeed):
     """Live features; subclasses narrow them to a section, a tag or an author."""
 
     kind = "latest"  # part of the feed's permanent id: never change it
-    via = ""  # see poll_state()
+    entry_columns = ENTRY_COLUMNS
 
     def title(self, obj):
         return f"{settings.NEWSROOM['SITE_NAME']} — {self.heading(obj)}"
@@ -254,21 +297,8 @@ class FeatureFeed(NewsroomFeed):
         """Every feature this feed could ever show, whatever its status."""
         return Feature.objects.all()
 
-    def poll_state(self, obj, with_items=False):
-        scope, key = self.scope(obj), obj and f"{self.kind}:{obj.pk}"
-        if not with_items:
-            return poll_state(scope, self.limit, key, via=self.via)
-        # The entries' own row, with when each last changed: one query for both.
-        self.entry_rows = self.entry_rows_of(obj, "updated_at")
-        published = ENTRY_COLUMNS.index("publish_at")
-        items = changes((row[0], row[-1], row[published]) for row in self.entry_rows)
-        return items, *comings_and_goings(scope, key, via=self.via)
-
-    entry_rows = None
-
-    def entry_rows_of(self, obj, *more):
-        rows = self.scope(obj).newest_live(via=self.via).values_list(*ENTRY_COLUMNS, *more)
-        return list(rows[: self.limit])
+    def scope_key(self, obj):
+        return obj and f"{self.kind}:{obj.pk}"
 
     def items(self, obj):
         """
@@ -277,9 +307,8 @@ class FeatureFeed(NewsroomFeed):
         their bylines and tags prefetched, cost more than the rest of the feed together.
         """
         if self.entry_rows is None:
-            rows = self.entry_rows_of(obj)
-        else:
-            rows = [row[: len(ENTRY_COLUMNS)] for row in self.entry_rows]
+            self.entry_rows = self.statement("entries").rows(*self.values(obj))
+        rows = [row[: len(ENTRY_COLUMNS)] for row in self.entry_rows]
         ids = [row[0] for row in rows]
         credits, tags = credits_by_feature(ids), tags_by_feature(ids)
         feature_url = slug_reverser("features:detail")
@@ -342,6 +371,7 @@ class LatestFeed(FeatureFeed):
 
 class SectionFeed(FeatureFeed):
     kind = "section"
+    object_model = Section
 
     def get_object(self, request, slug):
         return get_object_or_404(Section, slug=slug)
@@ -355,6 +385,7 @@ class SectionFeed(FeatureFeed):
 
 class TagFeed(FeatureFeed):
     kind = "tag"
+    object_model = Tag
 
     def get_object(self, request, slug):
         return get_object_or_404(live_tags(), slug=slug)
@@ -373,6 +404,7 @@ class TagFeed(FeatureFeed):
 
 class AuthorFeed(FeatureFeed):
     kind = "author"
+    object_model = Author
 
     def get_object(self, request, slug):
         return get_object_or_404(Author.objects.with_live_features(), slug=slug)
@@ -407,8 +439,11 @@ class DownloadsFeed(NewsroomFeed):
     def feed_guid(self):
         return tag_uri("feed:downloads", "all")
 
-    def poll_state(self, obj, with_items=False):
-        return poll_state(Download.objects.all(), self.limit, "downloads")
+    def scope(self, obj):
+        return Download.objects.all()
+
+    def scope_key(self, obj):
+        return "downloads"
 
     def items(self):
         return Download.objects.live()[: self.limit]
