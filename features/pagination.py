@@ -13,6 +13,9 @@ from datetime import UTC, datetime
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
+
+from .statements import Statement
 
 MAX_PAGE = 1_000_000
 CURSOR = re.compile(r"^(\d{1,20})-(\d{1,18})$")
@@ -62,6 +65,9 @@ class ArchivePaginator(Paginator):
     # The columns the list is ordered by, newest first, which the cursor bounds.
     time_field = "publish_at"
     id_field = "pk"
+    # The list's first page and the pages before a cursor, read by compiled statements
+    # (a Listing's, bound by the view), or by the ORM from object_list where there is none.
+    listing = None
 
     def validate_number(self, number):
         if number == "last":
@@ -79,8 +85,11 @@ class ArchivePaginator(Paginator):
 
     def page(self, number):
         number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if number == 1 and self.listing:
+            rows = self.listing.first(self)
+        else:
+            bottom = (number - 1) * self.per_page
+            rows = list(self.object_list[bottom : bottom + self.per_page + 1])
         if not rows and number > 1:
             raise EmptyPage("That page contains no results.")
         newer = f"page={number - 1}" if number > 1 else ""
@@ -89,12 +98,10 @@ class ArchivePaginator(Paginator):
     def page_before(self, cursor):
         """The page of items older than the cursor."""
         moment, pk = parse_cursor(cursor)
-        # The plain bound is what the index seeks to; the OR settles ties on the same moment.
-        time, id_ = self.time_field, self.id_field
-        older = self.object_list.filter(**{f"{time}__lte": moment}).filter(
-            Q(**{f"{time}__lt": moment}) | Q(**{time: moment, f"{id_}__lt": pk})
-        )
-        rows = list(older[: self.per_page + 1])
+        if self.listing:
+            rows = self.listing.before(self, moment, pk)
+        else:
+            rows = list(self.older(self.object_list, moment, pk)[: self.per_page + 1])
         if not rows:
             raise Http404("There is nothing older.")
         first = rows[0]
@@ -102,6 +109,15 @@ class ArchivePaginator(Paginator):
             rows[: self.per_page], None, self, len(rows) > self.per_page,
             f"after={cursor_of(first)}",
         )  # fmt: skip
+
+    @classmethod
+    def older(cls, items, moment, pk):
+        """The items older than the cursor's moment and id."""
+        # The plain bound is what the index seeks to; the OR settles ties on the same moment.
+        time, id_ = cls.time_field, cls.id_field
+        return items.filter(**{f"{time}__lte": moment}).filter(
+            Q(**{f"{time}__lt": moment}) | Q(**{time: moment, f"{id_}__lt": pk})
+        )
 
     def page_after(self, cursor):
         """The page of items newer than the cursor (reading back towards the first page)."""
@@ -123,3 +139,52 @@ class TagPaginator(ArchivePaginator):
 
     time_field = "tagging_publish_at"
     id_field = "tagging_feature"
+
+
+class Listing:
+    """
+    A list read by statements compiled once (features/statements.py), for its most read
+    pages: the first, and the page before a cursor. ``build(now, *scope)`` gives the list
+    (live items, newest first; ``scope``: the ids that pick it out, a section's say),
+    ``columns`` what each row reads of an item, and ``items(rows)`` what a page shows.
+    """
+
+    def __init__(self, build, columns, items):
+        self.build, self.columns, self.items = build, columns, items
+        self.statements = {}
+
+    def bind(self, *scope):
+        """The list of one scope, for a paginator's ``listing``."""
+        return BoundListing(self, scope)
+
+    def rows(self, now, *scope):
+        return self.build(now, *scope).values_list(*self.columns)
+
+    def statement(self, kind, paginator):
+        paginator_class, size = type(paginator), paginator.per_page + 1  # one more: is there more?
+        key = (kind, paginator_class, size)
+        statement = self.statements.get(key)
+        if statement is None:
+            if kind == "first":
+                statement = Statement(lambda now, *scope: self.rows(now, *scope)[:size])
+            else:
+                statement = Statement(
+                    lambda now, moment, pk, *scope: paginator_class.older(
+                        self.rows(now, *scope), moment, pk
+                    )[:size]
+                )
+            self.statements[key] = statement
+        return statement
+
+
+class BoundListing:
+    def __init__(self, listing, scope):
+        self.listing, self.scope = listing, scope
+
+    def first(self, paginator):
+        rows = self.listing.statement("first", paginator).rows(timezone.now(), *self.scope)
+        return self.listing.items(rows)
+
+    def before(self, paginator, moment, pk):
+        statement = self.listing.statement("before", paginator)
+        return self.listing.items(statement.rows(timezone.now(), moment, pk, *self.scope))

@@ -14,7 +14,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag
 
 from . import workflow
-from .cards import as_cards, attach_parts, plain_get
+from .cards import COLUMNS, as_cards, attach_parts, cards_of, plain_get
 from .models import (
     Author,
     Download,
@@ -26,8 +26,9 @@ from .models import (
     Section,
     Status,
 )
-from .pagination import ArchivePaginator, TagPaginator
+from .pagination import ArchivePaginator, Listing, TagPaginator
 from .search import search
+from .statements import Statement
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -46,6 +47,11 @@ def live_features():
     return with_page_parts(Feature.objects.live())
 
 
+def card_list(build):
+    """A list of live features shown as cards: ``build(now, *scope)`` gives them (Listing)."""
+    return Listing(build, COLUMNS, lambda rows: list(cards_of(rows)))
+
+
 class FeaturePageMixin:
     """Paginated lists of live features, never counted (see features/pagination.py)."""
 
@@ -61,8 +67,23 @@ class FeaturePageMixin:
         page = paginator.page_before(before) if before else paginator.page_after(after)
         return paginator, page, page.object_list, True
 
+    # The list (the paginator reads its first page, and pages before a cursor, by statements
+    # compiled once), and the ids that pick it out, set by get_queryset().
+    listing = card_list(lambda now: Feature.objects.live(now=now))
+    scope = ()
+
     def get_queryset(self):
-        return Feature.objects.live()
+        return self.listed()
+
+    def listed(self, *scope):
+        self.scope = scope
+        return self.listing.build(timezone.now(), *scope)
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        paginator = super().get_paginator(queryset, per_page, **kwargs)
+        if isinstance(paginator, ArchivePaginator):
+            paginator.listing = self.listing.bind(*self.scope)
+        return paginator
 
     # A list that exists only while it has a live feature (a tag's, an author's): its first
     # page, already read, says so, where ListView's allow_empty would ask the database again.
@@ -85,12 +106,27 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        features = as_cards(Feature.objects.live())
-        context["features"] = list(features[: settings.NEWSROOM["HOME_FEATURES"]])
-        context["crossword"] = (
-            Download.objects.live().filter(category=DownloadCategory.CROSSWORD).first()
-        )
+        now = timezone.now()
+        context["features"] = list(cards_of(HOME_FEATURES.rows(now)))
+        rows = LATEST_CROSSWORD.rows(now)
+        crossword = rows and Download.from_db(LATEST_CROSSWORD.using, DOWNLOAD_FIELDS, rows[0])
+        context["crossword"] = crossword or None
         return context
+
+
+# The home page's queries, compiled once (features/statements.py).
+def home_features(now):
+    return Feature.objects.live(now=now).values_list(*COLUMNS)[: settings.NEWSROOM["HOME_FEATURES"]]
+
+
+def latest_crossword(now):
+    crosswords = Download.objects.live(now=now).filter(category=DownloadCategory.CROSSWORD)
+    return crosswords.values_list(*DOWNLOAD_FIELDS)[:1]
+
+
+HOME_FEATURES = Statement(home_features)
+DOWNLOAD_FIELDS = [field.attname for field in Download._meta.concrete_fields]
+LATEST_CROSSWORD = Statement(latest_crossword)
 
 
 class FeatureListView(FeaturePageMixin, ListView):
@@ -200,7 +236,9 @@ class SectionView(FeaturePageMixin, ListView):
 
     def get_queryset(self):
         self.section = get_object_or_404(Section, slug=self.kwargs["slug"])
-        return super().get_queryset().filter(section=self.section)
+        return self.listed(self.section.pk)
+
+    listing = card_list(lambda now, section: Feature.objects.live(now=now).filter(section=section))
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(section=self.section, **kwargs)
@@ -214,7 +252,11 @@ class AuthorView(FeaturePageMixin, ListView):
 
     def get_queryset(self):
         self.author = get_object_or_404(Author, slug=self.kwargs["slug"])
-        return super().get_queryset().filter(bylines__author=self.author)
+        return self.listed(self.author.pk)
+
+    listing = card_list(
+        lambda now, author: Feature.objects.live(now=now).filter(bylines__author=author)
+    )
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(author=self.author, **kwargs)
@@ -232,8 +274,12 @@ class TagView(FeaturePageMixin, ListView):
         self.tag = plain_get(Tag, ("id", "name", "slug"), "slug", self.kwargs["slug"])
         if self.tag is None:
             raise Http404("No such tag.")
-        # Walks the tag's own index of its taggings (TaggedFeature), newest first.
-        return Feature.objects.tagged(self.tag).newest_live(via="tagging_")
+        return self.listed(self.tag.pk)
+
+    # Walks the tag's own index of its taggings (TaggedFeature), newest first.
+    listing = card_list(
+        lambda now, tag: Feature.objects.tagged(tag).newest_live(via="tagging_", now=now)
+    )
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(tag=self.tag, **kwargs)

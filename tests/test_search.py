@@ -113,3 +113,15 @@ class PostgresSearchTests(TestCase):
         with connection.cursor() as cursor:
             cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'feature_search_idx'")
             assert "gin (search_vector)" in cursor.fetchone()[0].lower()
+
+    def test_the_vector_is_kept_in_the_row_where_it_fits(self):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attstorage FROM pg_attribute"
+                " WHERE attrelid = 'features_feature'::regclass AND attname = 'search_vector'"
+            )
+            assert cursor.fetchone()[0] == "m"  # MAIN: in the row, out of it only if too big
+        # A vector too big for the row is still stored, and found.
+        words = " ".join(f"word{number}" for number in range(3000))
+        long = make_feature("Long read", section=self.in_body.section, body=f"<p>{words}</p>")
+        assert self.results("word2999") == [long]

@@ -97,7 +97,7 @@ class StatementTests(TestCase):
 
     def test_a_value_written_into_the_sql_is_refused(self):
         def written(pk):
-            return Feature.objects.filter(pk=RawSQL(str(pk), ())).values_list("pk")
+            return Feature.objects.filter(pk=RawSQL(str(pk), ())).values_list("pk")  # noqa: S611
 
         with self.assertRaisesMessage(ValueError, "Value 1 is written into the statement's SQL"):
             Statement(written).rows(self.first.pk)

@@ -3,6 +3,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 from html import unescape
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -449,6 +450,22 @@ class DraftsNeverLeakTests(TestCase):
         )
         self.assertContains(self.client.get("/features/"), "Secret scheduled")
         assert self.client.get(scheduled.get_absolute_url()).status_code == 200
+
+    def test_every_list_asks_with_the_time_of_each_request(self):
+        # Lists, search and feeds run queries compiled once (features/statements.py): each
+        # run has its own time, so a scheduled feature arrives without a new save.
+        urls = [
+            "/", "/features/", "/sections/news/", "/search/?q=secret", "/feeds/latest.rss",
+            "/feeds/sections/news.atom",
+        ]  # fmt: skip
+        for url in urls:
+            assert b"Secret scheduled" not in self.client.get(url).content, url
+        later = timezone.now() + timedelta(days=4)
+        with mock.patch("django.utils.timezone.now", return_value=later):
+            # The guest's pages and feeds were missing: only the scheduled feature names them.
+            for url in [*urls, "/authors/guest-writer/", "/feeds/authors/guest-writer.rss"]:
+                with self.subTest(url=url):
+                    self.assertContains(self.client.get(url), "Secret scheduled")
 
 
 class QueryCountTests(TestCase):
