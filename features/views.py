@@ -26,7 +26,7 @@ from .models import (
     Section,
     Status,
 )
-from .pagination import ArchivePaginator, Listing, TagPaginator
+from .pagination import ArchivePaginator, BuiltWhenNeeded, Listing, TagPaginator
 from .search import search
 from .statements import Statement
 
@@ -43,8 +43,34 @@ def with_page_parts(features):
     return features.select_related("section").annotate(has_downloads=Exists(attached))
 
 
-def live_features():
-    return with_page_parts(Feature.objects.live())
+# A feature's page reads its feature, section and whether it has downloads in one row, by a
+# statement compiled once (features/statements.py), and makes the instances from it.
+FEATURE_FIELDS = [
+    field.attname for field in Feature._meta.concrete_fields if field.name != "search_vector"
+]
+SECTION_FIELDS = [field.attname for field in Section._meta.concrete_fields]
+
+
+def feature_page_row(now, slug):
+    features = with_page_parts(Feature.objects.live(now=now).filter(slug=slug))
+    section = [f"section__{name}" for name in SECTION_FIELDS]
+    return features.values_list(*FEATURE_FIELDS, *section, "has_downloads")[:1]
+
+
+FEATURE_PAGE_ROW = Statement(feature_page_row)
+
+
+def live_feature(slug):
+    """The live feature at ``slug``, as with_page_parts() gives it, or None."""
+    rows = FEATURE_PAGE_ROW.rows(timezone.now(), slug)
+    if not rows:
+        return None
+    (row,) = rows
+    using, size = FEATURE_PAGE_ROW.using, len(FEATURE_FIELDS)
+    feature = Feature.from_db(using, FEATURE_FIELDS, row[:size])
+    feature.section = Section.from_db(using, SECTION_FIELDS, row[size:-1])
+    feature.has_downloads = row[-1]
+    return feature
 
 
 def card_list(build):
@@ -76,8 +102,9 @@ class FeaturePageMixin:
         return self.listed()
 
     def listed(self, *scope):
-        self.scope = scope
-        return self.listing.build(timezone.now(), *scope)
+        """The list's cards, as a queryset built only if a page needs the ORM."""
+        self.scope, now = scope, timezone.now()
+        return BuiltWhenNeeded(Feature, lambda: as_cards(self.listing.build(now, *scope)))
 
     def get_paginator(self, queryset, per_page, **kwargs):
         paginator = super().get_paginator(queryset, per_page, **kwargs)
@@ -91,14 +118,10 @@ class FeaturePageMixin:
 
     def get_context_data(self, **kwargs):
         # Lists show each feature as a card, read as plain rows (features/cards.py).
-        self.object_list = self.cards(self.object_list)
         context = super().get_context_data(**kwargs)
         if self.missing_when_empty and not context["features"]:
             raise Http404(self.missing_when_empty)
         return context
-
-    def cards(self, features):
-        return as_cards(features)
 
 
 class HomeView(TemplateView):
@@ -139,8 +162,11 @@ class FeatureDetailView(DetailView):
     context_object_name = "feature"
     preview = False
 
-    def get_queryset(self):
-        return live_features()
+    def get_object(self, queryset=None):
+        feature = live_feature(self.kwargs["slug"])
+        if feature is None:
+            raise Http404("No live feature has this address.")
+        return feature
 
     def get(self, request, *args, **kwargs):
         try:
@@ -297,10 +323,7 @@ class SearchView(FeaturePageMixin, ListView):
         self.query = " ".join(raw.split())[: settings.NEWSROOM["SEARCH_MAX_LENGTH"]]
         if not self.query:
             return []
-        return search(self.query)
-
-    def cards(self, results):
-        return results  # search() gives its matches as cards already
+        return search(self.query)  # its matches, as cards
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(query=self.query, **kwargs)
