@@ -55,9 +55,8 @@ def long_date(day, language):
     return date_format(day, "j F Y")
 
 
-def credits_of(rows, authors):
-    """Credits for byline rows, as Byline.credit gives them."""
-    author_url = slug_reverser("features:author")
+def credits_of(rows, authors, author_url):
+    """Credits for byline rows, as Byline.credit gives them (``author_url``: slug_reverser)."""
     for _feature, author_id, job_title, organisation, frozen in rows:
         name, slug, own_title, own_organisation = authors[author_id]
         role = byline_role((job_title, organisation), frozen, (own_title, own_organisation))
@@ -78,7 +77,8 @@ def credits_by_feature(feature_ids):
     by_feature = {}
     for row in rows:
         by_feature.setdefault(row[0], []).append(row)
-    return {pk: list(credits_of(group, authors)) for pk, group in by_feature.items()}
+    author_url = slug_reverser("features:author")
+    return {pk: list(credits_of(group, authors, author_url)) for pk, group in by_feature.items()}
 
 
 def plain_rows(model, fields, key=None, values=(), order_by=()):
