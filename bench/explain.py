@@ -77,8 +77,10 @@ def main():
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) {sql}")
                 plan = "\n".join(row[0] for row in cursor.fetchall())
-            # The column list says nothing about the plan: shortened to an ellipsis.
-            short = re.sub(r"^SELECT .*? FROM ", "SELECT … FROM ", sql, count=1, flags=re.S)
+            # The column list says nothing about the plan: shortened to an ellipsis (each
+            # one's, where a statement asks several queries together: SELECT (…), (…)). A list
+            # with brackets in it (a subquery) is left whole.
+            short = re.sub(r"(^|\()SELECT ([^()]*?) FROM ", r"\1SELECT … FROM ", sql)
             print(f"```sql\n{short}\n```\n```\n{plan}\n```\n")
 
 

@@ -7,13 +7,19 @@ database takes to answer them. A query whose SQL never changes, only its values 
 now, an id, a word), is built and compiled here once for each process, with stand-in values;
 each run then sends that SQL with its own values in the stand-ins' places.
 
-The query is still written with the ORM (and the one definition of live); only the compiling
-is kept. Values are bound as parameters, never written into the SQL, so each statement is
-the same text every time, and PostgreSQL prepares it once (newsroom/settings.py).
+The query is still written with the ORM (and the models' rule for live); only the
+compiling is kept. Values are bound as parameters, never written into the SQL, so each
+statement is the same text every time, and PostgreSQL prepares it once (newsroom/settings.py).
+
+Compiling checks for the likely mistakes, each of which would give every run the same
+value: a value the query leaves out, or writes into its SQL or into another parameter; a
+time that is not one of the values (a clock read while the query was built); a number
+worked out from a value.
 """
 
 import datetime
 import itertools
+import re
 import weakref
 
 from django.core.signals import setting_changed
@@ -31,11 +37,11 @@ class Statement:
     together, in one query of one row.
 
     ``statement.rows(*values)`` gives the queryset's rows as it would, as tuples
-    (``statement.row(*values)``, the one row of a tuple of querysets). Values may be
-    datetimes, ints, strings, or lists of them; what ``build`` makes of them must depend on
-    nothing else that changes (a setting may: settings are read when it compiles, and a
-    changed setting makes it compile again). A list's length is part of the query: each
-    length is compiled once.
+    (``statement.row(*values)``, the one row of a tuple of querysets). Values may be aware
+    datetimes, ints (ids: the stand-ins are negative), strings, or non-empty lists of them;
+    what ``build`` makes of them must depend on nothing else that changes (a setting may:
+    settings are read when it compiles, and a changed setting makes it compile again). A
+    list's length is part of the query: each length is compiled once.
     """
 
     def __init__(self, build, using="default"):
@@ -66,21 +72,34 @@ class Statement:
         key = (connection.vendor, tuple(map(_shape, values)))
         compiled = self.compiled.get(key)
         if compiled is None:
-            compiled = self.compiled[key] = Compiled(self.build, values, connection)
+            compiled = self.compiled[key] = Compiled(self.build, values, connection, self.using)
         return compiled
 
     def forget(self):
         self.compiled.clear()
 
 
-def _shape(value):
-    if isinstance(value, list | tuple):
-        return (len(value), *map(_shape, value))
+def forget_all():
+    """Make every statement compile again (as a changed setting does)."""
+    for statement in list(_STATEMENTS):
+        statement.forget()
+
+
+def _shape(value, inner=False):
+    if isinstance(value, list | tuple) and not inner:
+        if not value:
+            raise ValueError("A statement cannot take an empty list: ask nothing instead.")
+        return (len(value), *(_shape(item, inner=True) for item in value))
     if isinstance(value, datetime.datetime):
+        if value.utcoffset() is None:
+            raise TypeError(f"A statement takes aware datetimes, not {value!r}.")
         return datetime.datetime
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"A statement takes datetimes, ints and strings, not {value!r}.")
     return type(value)
+
+
+_FIRST_NUMBER = -1_000_000_007  # the stand-ins for numbers count down from it
 
 
 class StandIns:
@@ -97,38 +116,50 @@ class StandIns:
             # A microsecond of 1901, in UTC: no feature was published then.
             return datetime.datetime(1901, 1, 1, microsecond=number, tzinfo=datetime.UTC)
         if isinstance(value, int):
-            return -1_000_000_007 - number  # never an id
+            return _FIRST_NUMBER - number  # never an id
         return f"\x1fstand-in {number}\x1f"
 
 
 class Compiled:
     """One statement's SQL for one shape of values, with where each value goes."""
 
-    def __init__(self, build, values, connection):
+    def __init__(self, build, values, connection, using):
         stand_ins = StandIns().like(list(values))
         built = build(*stand_ins)
         together = isinstance(built, tuple)
-        compiled = [self.compile(queryset) for queryset in (built if together else (built,))]
+        parts = [self.compile(queryset, using, together) for queryset in
+                 (built if together else (built,))]  # fmt: skip
         if together:
             # Each asked as one value of a single row: SELECT (...), (...).
-            self.sql = "SELECT " + ", ".join(f"({sql})" for _compiler, sql, _params in compiled)
-            columns = [(compiler, compiler.select[0][0]) for compiler, _sql, _params in compiled]
+            self.sql = "SELECT " + ", ".join(f"({sql})" for _compiler, sql, _params in parts)
+            columns = [(compiler, compiler.select[0][0]) for compiler, _sql, _params in parts]
         else:
-            compiler, self.sql, _params = compiled[0]
+            compiler, self.sql, _params = parts[0]
             columns = [(compiler, column) for column, *_ in compiler.select[: compiler.col_count]]
-        self.template = [param for _compiler, _sql, params in compiled for param in params]
+        self.template = [param for _compiler, _sql, params in parts for param in params]
         self.places = list(self.find(stand_ins, connection))
+        self.check_the_rest(connection)
         self.converters = []
         for position, (compiler, column) in enumerate(columns):
             for converters, expression in compiler.get_converters([column]).values():
-                self.converters.append((position, converters, expression))
+                # The backend's own converters are its connection's: each run's are used.
+                named = [
+                    converter.__name__ if getattr(converter, "__self__", None) is connection.ops
+                    else converter
+                    for converter in converters
+                ]  # fmt: skip
+                self.converters.append((position, named, expression))
 
     @staticmethod
-    def compile(queryset):
-        if not issubclass(queryset._iterable_class, ValuesListIterable):
+    def compile(queryset, using, together):
+        if queryset._iterable_class is not ValuesListIterable:
             raise TypeError("A statement is made of values_list() querysets.")
-        compiler = queryset.query.get_compiler(queryset.db)
-        return compiler, *compiler.as_sql()
+        query = queryset.query
+        compiler = query.get_compiler(using)
+        sql, params = compiler.as_sql()
+        if together and (compiler.col_count != 1 or query.high_mark != query.low_mark + 1):
+            raise TypeError("Querysets asked together each give one value: one column, [:1].")
+        return compiler, sql, params
 
     def find(self, stand_ins, connection):
         """Where each stand-in is among the parameters, and how its value is written there."""
@@ -160,6 +191,25 @@ class Compiled:
                         "leaves out would be the same in every run."
                     )
 
+    def check_the_rest(self, connection):
+        """
+        No other parameter may be a time, or a number near the stand-ins: a time read while
+        the query was built (a clock read of its own), or a value worked out from one
+        (``now - timedelta(...)``, ``pk + 1``), would be the same in every run.
+        """
+        placed = {position for position, *_ in self.places}
+        for position, param in enumerate(self.template):
+            if position in placed:
+                continue
+            if isinstance(param, datetime.datetime | datetime.date) or (
+                isinstance(param, str) and _TIME_TEXT.match(param)
+            ):
+                raise ValueError(
+                    f"The statement's query holds a time that is not one of its values: {param}."
+                )
+            if isinstance(param, int) and abs(param - _FIRST_NUMBER) < 10_000:
+                raise ValueError("The statement's query holds a value worked out from one.")
+
     def params(self, values, connection):
         params = list(self.template)
         for position, index, inner, adapt in self.places:
@@ -171,14 +221,23 @@ class Compiled:
         """As the ORM reads the columns (a date in SQLite's text, say) into Python."""
         if not self.converters:
             return rows
+        converters = [
+            (position, [getattr(connection.ops, c) if isinstance(c, str) else c for c in named],
+             expression)
+            for position, named, expression in self.converters
+        ]  # fmt: skip
         converted = []
         for row in rows:
             row = list(row)
-            for position, converters, expression in self.converters:
-                for converter in converters:
+            for position, functions, expression in converters:
+                for converter in functions:
                     row[position] = converter(row[position], expression, connection)
             converted.append(tuple(row))
         return converted
+
+
+# A date or time as SQLite's backend writes one into a parameter.
+_TIME_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:$|[ T]\d{2}:\d{2})")
 
 
 def _as_is(value, connection):
@@ -190,8 +249,7 @@ def _as_datetime(value, connection):
 
 
 def _forget(**kwargs):
-    for statement in list(_STATEMENTS):
-        statement.forget()
+    forget_all()
 
 
 setting_changed.connect(_forget, dispatch_uid="features-statements-forget")

@@ -97,6 +97,7 @@ class NewsroomFeed(Feed):
     def __call__(self, request, *args, **kwargs):
         feed = copy.copy(self)  # one instance serves every request: keep the request apart
         feed.request = request
+        feed.now = timezone.now()  # one moment for the poll and the items alike
         try:
             obj = feed.get_object(request, *args, **kwargs)
         except ObjectDoesNotExist as error:
@@ -188,8 +189,8 @@ class NewsroomFeed(Feed):
     entry_rows = None
 
     def values(self, obj):
-        """What the feed's statements are run with: the time now, and its object's id."""
-        return (timezone.now(),) if obj is None else (timezone.now(), obj.pk)
+        """What the feed's statements are run with: the request's time, and its object's id."""
+        return (self.now,) if obj is None else (self.now, obj.pk)
 
     def statement(self, name):
         """This feed class's Statement for ``<name>_query()``."""

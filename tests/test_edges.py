@@ -12,6 +12,7 @@ from django.test import TestCase, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
+from taggit.models import Tag
 
 from features import workflow
 from features.images import validate_image
@@ -115,6 +116,43 @@ class FeedEdgeTests(TestCase):
         assert ScopeChange.objects.filter(key__startswith="tag:").exists()
         feature.bylines.all().delete()
         assert ScopeChange.objects.filter(key=f"author:{self.author.pk}").exists()
+
+    def test_a_scope_change_moves_its_own_feeds_last_modified_only(self):
+        from email.utils import parsedate_to_datetime
+
+        from feeds.models import ScopeChange
+
+        bo = make_author("Bo Ma")
+        a_day_ago = timezone.now() - timedelta(days=1)
+        make_feature("Shared", section=self.alpha, authors=[self.author, bo], tags=["x", "y"],
+                     publish_at=a_day_ago)  # fmt: skip
+        make_feature("Beta's", section=self.beta, authors=[self.author], publish_at=a_day_ago)
+        Feature.objects.update(updated_at=a_day_ago)
+        tag_x, tag_y = (Tag.objects.get(slug=slug) for slug in ["x", "y"])
+        feeds = {
+            f"section:{self.alpha.pk}": "/feeds/sections/alpha.rss",
+            f"section:{self.beta.pk}": "/feeds/sections/beta.rss",
+            f"tag:{tag_x.pk}": "/feeds/tags/x.rss",
+            f"tag:{tag_y.pk}": "/feeds/tags/y.rss",
+            f"author:{self.author.pk}": "/feeds/authors/ann-lee.rss",
+            f"author:{bo.pk}": "/feeds/authors/bo-ma.rss",
+        }
+
+        def last_modified():
+            return {key: parsedate_to_datetime(self.client.get(url)["Last-Modified"])
+                    for key, url in feeds.items()}  # fmt: skip
+
+        before = last_modified()
+        assert set(before.values()) == {a_day_ago.replace(microsecond=0)}
+        for key in feeds:
+            with self.subTest(key=key):
+                ScopeChange.mark(key)
+                now = last_modified()
+                assert now[key] > before[key]
+                assert {k: v for k, v in now.items() if k != key} == {
+                    k: v for k, v in before.items() if k != key
+                }
+                ScopeChange.objects.filter(key=key).delete()
 
     def test_download_items_link_to_the_downloads_page_not_the_file(self):
         download = make_download("Map")

@@ -121,7 +121,15 @@ class PostgresSearchTests(TestCase):
                 " WHERE attrelid = 'features_feature'::regclass AND attname = 'search_vector'"
             )
             assert cursor.fetchone()[0] == "m"  # MAIN: in the row, out of it only if too big
-        # A vector too big for the row is still stored, and found.
+
+    def test_a_feature_too_long_for_its_row_is_saved_and_found(self):
+        # Its vector cannot stay in the row: PostgreSQL stores it out of the row after all.
         words = " ".join(f"word{number}" for number in range(3000))
         long = make_feature("Long read", section=self.in_body.section, body=f"<p>{words}</p>")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_column_size(search_vector) FROM features_feature WHERE id = %s",
+                [long.pk],
+            )
+            assert cursor.fetchone()[0] > 8192  # more than a page: out of the row
         assert self.results("word2999") == [long]

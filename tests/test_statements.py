@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
+from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -109,9 +110,57 @@ class StatementTests(TestCase):
         with self.assertRaisesMessage(ValueError, "Value 1 is written into the statement's SQL"):
             Statement(derived).rows(self.first.pk)
 
+    def test_a_value_used_twice_is_put_in_both_places(self):
+        def published_by(now):
+            live = Feature.objects.live(now=now).filter(first_published_at__lte=now)
+            return live.order_by("publish_at").values_list("title")
+
+        published = Statement(published_by)
+        Feature.objects.update(first_published_at=F("publish_at"))
+        assert published.rows(FEB) == [("First",), ("Second",)]
+        assert published.rows(MAR) == [("First",), ("Second",), ("Third",)]
+
+    def test_a_time_read_while_building_is_refused(self):
+        # live() without now= reads the clock: that time would be every run's.
+        clock = Statement(lambda pk: Feature.objects.live().filter(pk=pk).values_list("pk"))
+        with self.assertRaisesMessage(ValueError, "holds a time that is not one of its values"):
+            clock.rows(self.first.pk)
+
+    def test_a_value_worked_out_from_one_is_refused(self):
+        def day_before(now):
+            return Feature.objects.filter(publish_at__lte=now - timedelta(days=1)).values_list("pk")
+
+        def next_one(pk):
+            return Feature.objects.filter(pk__in=[pk, pk + 1]).values_list("pk")
+
+        with self.assertRaisesMessage(ValueError, "is not a parameter"):
+            Statement(day_before).rows(MAR)
+        with self.assertRaisesMessage(ValueError, "worked out from one"):
+            Statement(next_one).rows(self.first.pk)
+
+    def test_querysets_asked_together_must_each_give_one_value(self):
+        def unsliced(now):
+            return (Feature.objects.live(now=now).values_list("title"),)
+
+        def two_columns(now):
+            return (Feature.objects.live(now=now).values_list("pk", "title")[:1],)
+
+        for build in [unsliced, two_columns]:
+            with (
+                self.subTest(build=build.__name__),
+                self.assertRaisesMessage(TypeError, "one column, [:1]"),
+            ):
+                Statement(build).row(MAR)
+
     def test_only_values_lists_and_plain_values_are_taken(self):
         instances = Statement(lambda pk: Feature.objects.filter(pk=pk))
-        with self.assertRaisesMessage(TypeError, "values_list() querysets"):
-            instances.rows(self.first.pk)
+        named = Statement(lambda pk: Feature.objects.filter(pk=pk).values_list("pk", named=True))
+        for statement in [instances, named]:
+            with self.assertRaisesMessage(TypeError, "values_list() querysets"):
+                statement.rows(self.first.pk)
         with self.assertRaisesMessage(TypeError, "not True"):
             self.newest.rows(MAR, True)
+        with self.assertRaisesMessage(TypeError, "aware datetimes"):
+            self.newest.rows(datetime(2009, 3, 1), self.news.pk)
+        with self.assertRaisesMessage(ValueError, "an empty list"):
+            Statement(lambda ids: Feature.objects.filter(pk__in=ids).values_list("pk")).rows([])

@@ -6,6 +6,7 @@ from html import unescape
 from unittest import mock
 from zoneinfo import ZoneInfo
 
+from django.core.cache import caches
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
@@ -13,7 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from features import caching, workflow
+from features.cards import as_cards
 from features.models import DownloadCategory, Feature, Status
+from features.statements import forget_all
 from tests.factories import (
     features_listed,
     jpeg_bytes,
@@ -451,21 +454,70 @@ class DraftsNeverLeakTests(TestCase):
         self.assertContains(self.client.get("/features/"), "Secret scheduled")
         assert self.client.get(scheduled.get_absolute_url()).status_code == 200
 
-    def test_every_list_asks_with_the_time_of_each_request(self):
-        # Lists, search and feeds run queries compiled once (features/statements.py): each
-        # run has its own time, so a scheduled feature arrives without a new save.
-        urls = [
-            "/", "/features/", "/sections/news/", "/search/?q=secret", "/feeds/latest.rss",
-            "/feeds/sections/news.atom",
-        ]  # fmt: skip
-        for url in urls:
-            assert b"Secret scheduled" not in self.client.get(url).content, url
-        later = timezone.now() + timedelta(days=4)
-        with mock.patch("django.utils.timezone.now", return_value=later):
-            # The guest's pages and feeds were missing: only the scheduled feature names them.
-            for url in [*urls, "/authors/guest-writer/", "/feeds/authors/guest-writer.rss"]:
+
+class TimeOfEachRequestTests(TestCase):
+    """
+    Lists, a feature's page, search and the feeds run queries compiled once per process
+    (features/statements.py): each run asks with its own request's time, so a scheduled
+    feature or download arrives at its time, and never before, whenever they were compiled.
+    """
+
+    @classmethod
+    def setUpTestData(cls):
+        section = make_section("News")
+        live_writer, guest = make_author("Live Writer"), make_author("Guest Writer")
+        make_feature("Visible story", section=section, authors=[live_writer], tags=["open"],
+                     publish_at=timezone.now() - timedelta(days=10))  # fmt: skip
+        cls.scheduled = make_feature(
+            "Secret scheduled", section=section, authors=[guest], tags=["open", "hush"],
+            publish_at=timezone.now() + timedelta(days=3),
+        )  # fmt: skip
+        make_download("Old crossword", category=DownloadCategory.CROSSWORD,
+                      publish_at=timezone.now() - timedelta(days=10))  # fmt: skip
+        make_download("Secret crossword", category=DownloadCategory.CROSSWORD,
+                      publish_at=timezone.now() + timedelta(days=2))  # fmt: skip
+
+    later = timezone.now() + timedelta(days=4)
+    far = f"{int((timezone.now() + timedelta(days=30)).timestamp() * 1_000_000)}-0"
+    # Each shows the scheduled feature (or the crossword) once its time has come.
+    lists = [
+        "/", "/features/", f"/features/?before={far}", "/sections/news/", "/tags/open/",
+        f"/tags/open/?before={far}", "/search/?q=secret", "/feeds/latest.rss",
+        "/feeds/sections/news.atom", "/feeds/tags/open.rss", "/feeds/downloads.rss",
+    ]  # fmt: skip
+    # Each is missing until then: only the scheduled feature names them.
+    missing = ["/authors/guest-writer/", "/tags/hush/", "/feeds/authors/guest-writer.rss"]
+
+    def secret_shown(self, url):
+        response = self.client.get(url)
+        assert response.status_code in {200, 404}, url
+        return b"Secret" in response.content
+
+    def start_again(self, compile_again=True):
+        """Empty caches, and (unless told) statements that compile again when next run."""
+        if compile_again:
+            forget_all()
+        caches["default"].clear()
+        caching.forget()
+
+    def test_a_scheduled_feature_arrives_in_every_list_at_its_time(self):
+        self.start_again()
+        for url in [*self.lists, *self.missing, self.scheduled.get_absolute_url()]:
+            assert not self.secret_shown(url), url
+        with mock.patch("django.utils.timezone.now", return_value=self.later):
+            for url in [*self.lists, *self.missing, self.scheduled.get_absolute_url()]:
                 with self.subTest(url=url):
-                    self.assertContains(self.client.get(url), "Secret scheduled")
+                    assert self.secret_shown(url)
+
+    def test_queries_compiled_at_a_later_time_show_nothing_early(self):
+        self.start_again()
+        with mock.patch("django.utils.timezone.now", return_value=self.later):
+            for url in [*self.lists, *self.missing, self.scheduled.get_absolute_url()]:
+                assert self.secret_shown(url), url
+        self.start_again(compile_again=False)
+        for url in [*self.lists, *self.missing, self.scheduled.get_absolute_url()]:
+            with self.subTest(url=url):
+                assert not self.secret_shown(url)
 
 
 class QueryCountTests(TestCase):
@@ -633,6 +685,22 @@ class ArchivePagingTests(TestCase):
                     self.client.get(path)
                 assert len(deep) == len(first)
                 assert not any("OFFSET" in q["sql"].upper() for q in deep)
+
+    def test_the_orm_builds_a_list_only_for_the_pages_that_need_it(self):
+        # The first page and the pages before a cursor come from compiled statements;
+        # numbered pages and the pages after a cursor from the ORM's queryset.
+        html = self.client.get("/features/").content.decode()
+        older = self.older_link(html)
+        newer = self.newer_link(self.client.get(f"/features/?{older}").content.decode())
+        for path in ["/features/", "/tags/every-item/"]:
+            for query, built in [("", False), (older, False), ("page=2", True), (newer, True),
+                                 ("page=last", True)]:  # fmt: skip
+                with (
+                    self.subTest(path=path, query=query),
+                    mock.patch("features.views.as_cards", wraps=as_cards) as cards,
+                ):
+                    assert self.client.get(f"{path}?{query}").status_code == 200
+                    assert cards.called is built
 
     def test_a_tag_list_joins_its_taggings_once(self):
         # Each filter on the taggings relation itself would join the table again.
