@@ -107,7 +107,7 @@ def plain_get(model, fields, key, value):
     read (any others are read when first used), or None.
     """
     # Model.from_db() takes the values in the model's own order of fields.
-    known = [field.attname for field in model._meta.concrete_fields]
+    known = columns_of(model)
     if unknown := set(fields) - set(known):
         raise ValueError(f"{model.__name__} has no column named {', '.join(sorted(unknown))}")
     fields = [name for name in known if name in fields]
@@ -115,6 +115,11 @@ def plain_get(model, fields, key, value):
     if len(rows) > 1:
         raise model.MultipleObjectsReturned(f"{len(rows)} rows have {key} {value!r}")
     return model.from_db(connection.alias, fields, rows[0]) if rows else None
+
+
+def columns_of(model, leave_out=()):
+    """The model's columns (attribute names), in the order Model.from_db() takes them."""
+    return [field.attname for field in model._meta.concrete_fields if field.name not in leave_out]
 
 
 @functools.cache

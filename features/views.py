@@ -14,7 +14,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag
 
 from . import workflow
-from .cards import COLUMNS, as_cards, attach_parts, cards_of, plain_get
+from .cards import COLUMNS, as_cards, attach_parts, cards_of, columns_of, plain_get
 from .models import (
     Author,
     Download,
@@ -45,10 +45,8 @@ def with_page_parts(features):
 
 # A feature's page reads its feature, section and whether it has downloads in one row, by a
 # statement compiled once (features/statements.py), and makes the instances from it.
-FEATURE_FIELDS = [
-    field.attname for field in Feature._meta.concrete_fields if field.name != "search_vector"
-]
-SECTION_FIELDS = [field.attname for field in Section._meta.concrete_fields]
+FEATURE_FIELDS = columns_of(Feature, leave_out=["search_vector"])
+SECTION_FIELDS = columns_of(Section)
 
 
 def feature_page_row(now, slug):
@@ -148,7 +146,7 @@ def latest_crossword(now):
 
 
 HOME_FEATURES = Statement(home_features)
-DOWNLOAD_FIELDS = [field.attname for field in Download._meta.concrete_fields]
+DOWNLOAD_FIELDS = columns_of(Download)
 LATEST_CROSSWORD = Statement(latest_crossword)
 
 

@@ -97,7 +97,7 @@ class NewsroomFeed(Feed):
     def __call__(self, request, *args, **kwargs):
         feed = copy.copy(self)  # one instance serves every request: keep the request apart
         feed.request = request
-        feed.now = timezone.now()  # one moment for the poll and the items alike
+        feed.now = timezone.now()  # one moment for the poll, the items and the max-age
         try:
             obj = feed.get_object(request, *args, **kwargs)
         except ObjectDoesNotExist as error:
@@ -249,7 +249,7 @@ class NewsroomFeed(Feed):
         """Short, and never past the moment the next scheduled item goes live."""
         max_age = settings.NEWSROOM["FEED_MAX_AGE"]
         if next_change:
-            max_age = min(max_age, max(0, int((next_change - timezone.now()).total_seconds())))
+            max_age = min(max_age, max(0, int((next_change - self.now).total_seconds())))
         return max_age
 
     # Channel.
@@ -447,7 +447,7 @@ class DownloadsFeed(NewsroomFeed):
         return "downloads"
 
     def items(self):
-        return Download.objects.live()[: self.limit]
+        return Download.objects.live(now=self.now)[: self.limit]
 
     def item_title(self, item):
         return item.title
